@@ -1,0 +1,125 @@
+"""Bytes to text: charset detection, unicode repair, and telling HTML from plain text."""
+from __future__ import annotations
+
+import codecs
+import re
+
+import ftfy
+from charset_normalizer import from_bytes
+
+_BOMS = (
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+# Magic numbers of formats that are never news text; checked before any decoding.
+_BINARY_MAGIC = (
+    b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"%PDF", b"PK\x03\x04", b"\x1f\x8b", b"BZh",
+    b"\x7fELF", b"RIFF", b"OggS", b"ID3", b"\x00\x00\x01\x00",
+)
+_HTML_START = re.compile(rb"^\s*(<!--.*?-->\s*)*<(!doctype\s+html|html|head|body|meta|title)\b", re.I | re.S)
+_HTML_TAG = re.compile(rb"</?(p|div|span|a|br|article|section|h[1-6]|li|ul|script|table)\b[^>]*>", re.I)
+# Legacy encodings that real web pages use; restricting the detector to them keeps it from
+# reading a short cp1252 snippet as EBCDIC or UTF-16.
+_WEB_ENCODINGS = [
+    "cp1252", "cp1250", "cp1251", "cp1253", "cp1254", "cp1255", "cp1256", "cp1257", "cp1258",
+    "latin_1", "iso8859_2", "iso8859_5", "iso8859_7", "iso8859_9", "iso8859_15", "koi8_r", "koi8_u",
+    "gb18030", "big5", "shift_jis", "euc_jp", "euc_kr", "cp949", "iso2022_jp", "tis_620",
+]
+# Repair encoding damage only: the body must keep the source's quotes, ligatures and widths.
+_FTFY_CONFIG = ftfy.TextFixerConfig(
+    unescape_html=False, uncurl_quotes=False, fix_latin_ligatures=False, fix_character_width=False,
+    normalization="NFC", explain=False,
+)
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+class DecodeError(ValueError):
+    """The bytes are not text we can read; ``reason`` is the quarantine reason."""
+
+    def __init__(self, reason: str, detail: str):
+        super().__init__(detail)
+        self.reason = reason
+
+
+def looks_like_html(raw: bytes) -> bool:
+    """True when the bytes are HTML by content, whatever the file is called.
+
+    >>> looks_like_html(b"<!DOCTYPE html><html><body><p>Hi</p></body></html>")
+    True
+    >>> looks_like_html(b"Turkey <3 peace. Plain text.")
+    False
+    """
+    head = raw[:4096]
+    if _HTML_START.search(head):
+        return True
+    return len(_HTML_TAG.findall(head)) >= 3
+
+
+def decode_text(raw: bytes) -> tuple[str, tuple[str, ...]]:
+    """Decode ``raw`` to clean unicode text and name the repairs made.
+
+    Raises DecodeError for empty, whitespace-only and binary input.
+
+    >>> decode_text("Erdoğan".encode("utf-8"))
+    ('Erdoğan', ())
+    >>> decode_text("Café".encode("cp1252"))
+    ('Café', ('charset:cp1252',))
+    >>> decode_text("Zelenskyâ€™s".encode("utf-8"))
+    ('Zelensky’s', ('mojibake',))
+    """
+    if not raw:
+        raise DecodeError("empty", "the input has no bytes")
+    repairs: list[str] = []
+    text = _decode_bytes(raw, repairs)
+    if "\x00" in text:
+        text = text.replace("\x00", "")
+        repairs.append("nul_bytes")
+    fixed = ftfy.fix_text(text, config=_FTFY_CONFIG)
+    if fixed != text:
+        if ftfy.fix_encoding(text) != text:
+            repairs.append("mojibake")
+        text = fixed
+    stripped = _CONTROL.sub("", text)
+    if stripped != text:
+        repairs.append("control_chars")
+        text = stripped
+    if not text.strip():
+        raise DecodeError("empty", "the input holds only whitespace")
+    return text, tuple(repairs)
+
+
+def _decode_bytes(raw: bytes, repairs: list[str]) -> str:
+    for bom, codec in _BOMS:
+        if raw.startswith(bom):
+            try:
+                text = raw.decode(codec)
+            except UnicodeDecodeError:
+                break
+            if codec != "utf-8-sig":
+                repairs.append(f"charset:{codec}")
+            return text
+    if raw.startswith(_BINARY_MAGIC):
+        raise DecodeError("binary", f"binary file signature {raw[:4]!r}")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    sample = raw[:65536]
+    if sample.count(b"\x00") > len(sample) // 10:
+        raise DecodeError("binary", "more than 10% NUL bytes and no UTF-16 byte order mark")
+    best = from_bytes(sample, cp_isolation=_WEB_ENCODINGS).best()
+    if best is None:
+        raise DecodeError("binary", "no character set decodes these bytes as text")
+    encoding = best.encoding
+    if len(sample) < 200:  # too little evidence for a detector: take the web's commonest legacy charset
+        encoding = "cp1252"
+    try:
+        text = raw.decode(encoding)
+    except (UnicodeDecodeError, LookupError):
+        text = raw.decode(encoding, errors="replace")
+        repairs.append("replaced_undecodable")
+    repairs.append(f"charset:{encoding}")
+    return text

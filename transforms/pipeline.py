@@ -1,0 +1,95 @@
+"""The cleaning stages over one article, and their order, as data in one place.
+
+Each stage takes a frozen :class:`Article` and returns a new one; a stage that cannot go
+on sets ``quarantine_reasons`` and later stages pass the article through untouched.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from transforms.chrome import ChromeLexicon, strip_chrome
+from transforms.decode import DecodeError, decode_text, looks_like_html
+from transforms.html import extract_html
+from transforms.names import AliasTable, normalize_names
+from transforms.records import Article, RawDocument
+from transforms.structure import detect_language, parse_date, parse_datetime, site_from_url
+
+
+@dataclass(frozen=True)
+class References:
+    """Reference data loaded once per run from seeds/ and passed to every stage."""
+
+    lexicon: ChromeLexicon
+    aliases: AliasTable
+
+
+def decode_document(doc: RawDocument) -> Article:
+    """Bytes to an Article with decoded text and known input format, or a quarantined one."""
+    base = Article(doc_id=doc.doc_id, source_uri=doc.source_uri, input_format=doc.format_hint or "text", raw=doc.raw,
+                   url=doc.url, title=doc.title, site=doc.site or site_from_url(doc.url) or doc.folder_site,
+                   published=parse_date(doc.published), published_at=parse_datetime(doc.published))
+    if doc.read_error:
+        return _quarantine(base, "read", doc.read_error)
+    try:
+        text, repairs = decode_text(doc.raw)
+    except DecodeError as error:
+        return _quarantine(base, "read", error.reason)
+    is_html = looks_like_html(doc.raw[:4096]) or (doc.format_hint == "html" and "<" in text)
+    return replace(base, text=text, repairs=repairs, input_format="html" if is_html else "text")
+
+
+def clean_article(article: Article, *, refs: References, site_chrome: frozenset[str] = frozenset()) -> Article:
+    """Remove site chrome: trafilatura for HTML, the line stripper for plain text."""
+    if article.quarantined:
+        return article
+    if article.input_format == "html":
+        page = extract_html(article.text)
+        stripped = strip_chrome(page.body, lexicon=refs.lexicon, site_chrome=site_chrome)
+        article = replace(
+            article,
+            title=article.title or page.title,
+            authors=page.authors,
+            url=article.url or page.url,
+            site=site_from_url(article.url or page.url) or page.hostname or article.site,
+            site_name=page.site_name,
+            published=article.published or parse_date(page.published),
+            published_at=article.published_at or parse_datetime(page.published),
+            categories=page.categories,
+            tags=page.tags,
+        )
+    else:
+        stripped = strip_chrome(article.text, lexicon=refs.lexicon, site_chrome=site_chrome)
+    removed_share = len(stripped.chrome) / stripped.input_lines if stripped.input_lines else 0.0
+    article = replace(
+        article,
+        body=stripped.body,
+        chrome=stripped.chrome,
+        captions=stripped.captions,
+        input_lines=stripped.input_lines,
+        removed_share=removed_share,
+        title=article.title or stripped.title,
+        authors=article.authors or stripped.authors,
+        published=article.published or parse_date(stripped.published),
+    )
+    if not article.body.strip():
+        return _quarantine(article, "clean", "empty_body")
+    return article
+
+
+def structure_article(article: Article) -> Article:
+    """Fill the fields that derive from the cleaned body: language."""
+    if article.quarantined:
+        return article
+    return replace(article, language=article.language or detect_language(article.body))
+
+
+def normalize_article(article: Article, *, refs: References) -> Article:
+    """Canonical entity names into ``body_normalized`` and ``entities``; ``body`` keeps the original."""
+    if article.quarantined:
+        return article
+    result = normalize_names(article.body, aliases=refs.aliases)
+    return replace(article, body_normalized=result.text, entities=result.entities, rewrites=result.rewrites)
+
+
+def _quarantine(article: Article, stage: str, reason: str) -> Article:
+    return replace(article, quarantine_stage=stage, quarantine_reasons=article.quarantine_reasons + (reason,))

@@ -1,0 +1,96 @@
+"""The records that move between the pipeline's stages."""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+PIPELINE_VERSION = "0.1.0"
+
+
+@dataclass(frozen=True)
+class RawDocument:
+    """One input document as read: original bytes plus whatever the container told us.
+
+    ``read_error`` is set when the reader could not get the bytes out (truncated gzip,
+    broken .jsonl line, permission denied); such a document goes straight to quarantine.
+    """
+
+    source_uri: str
+    raw: bytes
+    format_hint: str = ""  # "text" | "html" | "" (from the file extension or the jsonl field)
+    folder_site: str | None = None  # the input file's parent folder name
+    url: str | None = None
+    site: str | None = None
+    published: str | None = None
+    title: str | None = None
+    read_error: str | None = None
+
+    @property
+    def doc_id(self) -> str:
+        """Content hash of the raw bytes: stable across runs and machines."""
+        return content_id(self.raw)
+
+
+def content_id(raw: bytes) -> str:
+    """First 32 hex digits of the SHA-256 of ``raw``.
+
+    >>> content_id(b"hello")
+    '2cf24dba5fb0a30e26e83b2ac5b9e29e'
+    """
+    return hashlib.sha256(raw).hexdigest()[:32]
+
+
+@dataclass(frozen=True)
+class Entity:
+    name: str
+    kind: str
+    mentions: int
+
+
+@dataclass(frozen=True)
+class RemovedLine:
+    """A line the cleaner removed, with the rule that removed it (for audits)."""
+
+    line: str
+    rule: str
+
+
+@dataclass(frozen=True)
+class Article:
+    """A document on its way to the ``articles`` table; every stage returns a new one."""
+
+    doc_id: str
+    source_uri: str
+    input_format: str
+    raw: bytes
+    text: str = ""  # decoded input (HTML source or plain text)
+    site: str | None = None
+    site_name: str | None = None
+    url: str | None = None
+    title: str | None = None
+    authors: tuple[str, ...] = ()
+    published: date | None = None
+    published_at: datetime | None = None
+    language: str | None = None
+    body: str = ""
+    body_normalized: str = ""
+    captions: tuple[str, ...] = ()
+    chrome: tuple[RemovedLine, ...] = ()
+    entities: tuple[Entity, ...] = ()
+    rewrites: tuple[tuple[str, str, int], ...] = ()  # (variant, canonical, count)
+    categories: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    repairs: tuple[str, ...] = ()  # decoding fixes applied (charset, mojibake, NUL bytes)
+    input_lines: int = 0
+    removed_share: float = 0.0
+    quarantine_reasons: tuple[str, ...] = field(default=())
+    quarantine_stage: str | None = None
+
+    @property
+    def word_count(self) -> int:
+        return len(self.body.split())
+
+    @property
+    def quarantined(self) -> bool:
+        return bool(self.quarantine_reasons)

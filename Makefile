@@ -1,0 +1,38 @@
+# newsclean: `make run` and `make test` set everything up from a bare Python 3.11 + pip + make.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+OUT ?= data
+
+.PHONY: setup run test bench bench-quality clean help
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+# uv installs exactly what uv.lock pins (pip alone cannot read the lock file).
+$(STAMP): pyproject.toml uv.lock | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --upgrade pip "uv==0.13.8"
+	UV_PROJECT_ENVIRONMENT=$(VENV) $(BIN)/uv sync --frozen --all-extras --python $(BIN)/python --quiet
+	touch $(STAMP)
+
+setup: $(STAMP)  ## create .venv and install the locked dependencies
+
+run: setup  ## clean the sample articles in seeds/articles into $(OUT)/
+	$(BIN)/newsclean run seeds/articles --out $(OUT)
+
+test: setup  ## run every test
+	$(BIN)/python -m pytest
+
+bench: setup  ## speed and memory benchmarks (prints figures)
+	$(BIN)/python scripts/bench_pipeline.py
+
+bench-quality: setup  ## extraction quality on ../shared/bench (text and HTML), F1 by the benchmark's scorer
+	$(BIN)/python scripts/bench_quality.py --input text
+	$(BIN)/python scripts/bench_quality.py --input html
+
+clean:  ## remove the virtualenv and outputs
+	rm -rf $(VENV) $(OUT)

@@ -1,0 +1,1 @@
+"""Great Expectations suites for newsclean's tables, written as code."""

@@ -28,7 +28,13 @@ class RawDocument:
 
     @property
     def doc_id(self) -> str:
-        """Content hash of the raw bytes: stable across runs and machines."""
+        """Content hash of the raw bytes: stable across runs and machines.
+
+        A document whose bytes could not be read has no content to hash, so its id comes from
+        where it was found instead (two unreadable files are two documents, not one).
+        """
+        if self.read_error and not self.raw:
+            return content_id(f"unreadable:{self.source_uri}".encode())
         return content_id(self.raw)
 
 

@@ -20,7 +20,7 @@ import re
 import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from transforms.records import RemovedLine
 
@@ -33,9 +33,18 @@ SITE_CHROME_MIN_DOCS = 3
 SITE_CHROME_MAX_WORDS = 12
 # A tail marker ends the article only when the prose after it weighs less than this share of the prose before.
 TAIL_AFTER_SHARE = 1.0
+# What a tail marker costs in the core's score: a block of related links after it must be followed by this many
+# words of prose more than its own cost before the core runs on past it.
+TAIL_MARKER_COST = 25.0
 # Prose lines: at least this many words, or a sentence of at least this many.
 LONG_LINE_WORDS = 15
 SENTENCE_WORDS = 7
+# A single line this long that contains two of the page's paragraphs is a flattened copy of the article.
+COPY_MIN_WORDS = 150
+# Readers' comments are only looked for after this many words of article prose.
+COMMENT_MIN_PROSE = 40
+# A line this short (in words) with a date in it and no sentence end is a dateline.
+DATELINE_MAX_WORDS = 14
 # Titles are looked for among this many non-empty lines above the article's first line.
 TITLE_WINDOW = 12
 
@@ -47,15 +56,29 @@ _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-
 _TERMINAL = re.compile(r"[.!?…:;。！？][\"'”’»)\]]*$")
 _SENTENCE_END = re.compile(r"[.!?…。！？][\"'”’»)\]]*$")
 _NAME = re.compile(r"[A-ZÀ-ÖØ-ÞĀ-ſ][\w.'’-]*(?:\s+(?:[A-ZÀ-ÖØ-ÞĀ-ſ][\w.'’-]*|de|van|von|der|da|al|bin|el|la|di)){1,4}")
-_MONTHS = {
-    "jan": 1, "feb": 2, "mar": 3, "apr": 4, "may": 5, "jun": 6, "jul": 7, "aug": 8, "sep": 9, "sept": 9, "oct": 10,
-    "nov": 11, "dec": 12,
+# An embedded post's signature ("— Name (@handle) November 19, 2019") or a URL: article content, not a dateline.
+_EMBED_OR_URL = re.compile(r"^[—–-]|\(@\w+\)|://")
+_CLOCK = re.compile(r"\b\d{1,2}[:.]\d\d\b\s*(?:[ap]\.?m\.?|uhr|h)?", re.I)
+_AGO = re.compile(r"\b\d+\s*\w+\s+ago\b", re.I)
+_COMMENT_WORDS = re.compile(r"\b(comments?|repl(y|ies)|responses?|discussion|conversation|says|said|wrote|comentários?|comentarios?|commentaires?|kommentare?|commenti|комментари\w*)\b")
+_MONTH_NAMES = {
+    "en": "january february march april may june july august september october november december",
+    "en_abbr": "jan feb mar apr may jun jul aug sep oct nov dec",
+    "pt": "janeiro fevereiro março abril maio junho julho agosto setembro outubro novembro dezembro",
+    "es": "enero febrero marzo abril mayo junio julio agosto septiembre octubre noviembre diciembre",
+    "fr": "janvier février mars avril mai juin juillet août septembre octobre novembre décembre",
+    "de": "januar februar märz april mai juni juli august september oktober november dezember",
+    "it": "gennaio febbraio marzo aprile maggio giugno luglio agosto settembre ottobre novembre dicembre",
 }
-_MONTH = r"(?P<mon>jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?"
+_MONTHS = {name: number for names in _MONTH_NAMES.values() for number, name in enumerate(names.split(), start=1)}
+_MONTHS["sept"] = 9
+_MONTH = r"(?P<mon>" + "|".join(sorted(_MONTHS, key=len, reverse=True)) + r")\.?"
 _DATE_PATTERNS = (
-    re.compile(r"(?P<y>(?:19|20)\d\d)-(?P<m>\d\d)-(?P<d>\d\d)"),
-    re.compile(_MONTH + r"\s+(?P<d>\d{1,2})(?:st|nd|rd|th)?,?\s+(?P<y>(?:19|20)\d\d)", re.I),
-    re.compile(r"(?P<d>\d{1,2})(?:st|nd|rd|th)?\s+(?:of\s+)?" + _MONTH + r",?\s+(?P<y>(?:19|20)\d\d)", re.I),
+    re.compile(r"\b(?P<y>(?:19|20)\d\d)[-/.](?P<m>\d\d?)[-/.](?P<d>\d\d?)\b"),
+    re.compile(r"\b" + _MONTH + r"\s+(?P<d>\d{1,2})(?:st|nd|rd|th)?,?\s+(?P<y>(?:19|20)\d\d)\b", re.I),
+    re.compile(r"\b(?P<d>\d{1,2})(?:st|nd|rd|th|\.|º)?\s+(?:of\s+|de\s+)?" + _MONTH + r",?\s+(?:de\s+)?(?P<y>(?:19|20)\d\d)\b", re.I),
+    # Day first or month first: read as day first only when the first number cannot be a month.
+    re.compile(r"\b(?P<a>\d\d?)[/.](?P<b>\d\d?)[/.](?P<y>(?:19|20)\d\d)\b"),
 )
 # A date (and its label) at the very start of a line, glued to the first sentence: " date 2025-02-27 Turkey ..."
 _LEADING_DATE = re.compile(
@@ -73,6 +96,7 @@ class ChromeLexicon:
     patterns: tuple[tuple[re.Pattern[str], str], ...]  # whole-line patterns
     searches: tuple[tuple[re.Pattern[str], str], ...]  # patterns that mark a line wherever they occur in it
     tail_markers: frozenset[str]  # line keys
+    tail_prefixes: frozenset[str] = frozenset()  # markers that also start a longer line ("More on TOPIC")
     stopwords: frozenset[str] = frozenset()
 
     @classmethod
@@ -104,10 +128,15 @@ class ChromeLexicon:
                 target.append((re.compile(pattern, flags), rule))
             else:
                 raise ValueError(f"unknown match kind {match!r} for pattern {pattern!r}")
-        markers = frozenset(line_key(row["marker"]) for row in tail_markers)
+        markers: dict[str, bool] = {}
+        for row in tail_markers:
+            match = row.get("match") or "line"
+            if match not in ("line", "prefix"):
+                raise ValueError(f"unknown match kind {match!r} for tail marker {row['marker']!r}")
+            markers[line_key(row["marker"])] = match == "prefix"
         words = frozenset(row["word"].strip().lower() for row in stopwords)
-        return cls(exact=exact, patterns=tuple(patterns), searches=tuple(searches), tail_markers=markers,
-                   stopwords=words)
+        return cls(exact=exact, patterns=tuple(patterns), searches=tuple(searches), tail_markers=frozenset(markers),
+                   tail_prefixes=frozenset(key for key, prefix in markers.items() if prefix), stopwords=words)
 
     @classmethod
     def from_tables(cls, tables: Mapping[str, list[dict[str, str]]]) -> "ChromeLexicon":
@@ -129,7 +158,7 @@ class ChromeLexicon:
         rule = self.exact.get(line_key(stripped) if key is None else key)
         if rule:
             return rule
-        if len(stripped) <= 300:
+        if len(stripped) <= 1200:
             for pattern, rule in self.patterns:
                 if pattern.fullmatch(stripped):
                     return rule
@@ -158,6 +187,7 @@ class _Line:
     sentence: bool  # ends like a sentence (or a lead-in colon)
     stop_share: float
     title_case: bool
+    numeric: bool  # a table row: numbers make up much of it
     rule: str | None
 
 
@@ -229,9 +259,14 @@ def strip_chrome(text: str, *, lexicon: ChromeLexicon, site_chrome: frozenset[st
     if lead and len(first_text) - lead.end() > 20:
         published = lead["date"]
         lines[0] = _features(first_text[lead.end():], lexicon, site_chrome)
+    lines = _mark_copies(lines)
     scores = [_score(line) for line in lines]
+    for i, line in enumerate(lines):
+        if _is_tail_marker(line, lexicon):
+            scores[i] = min(scores[i], -TAIL_MARKER_COST)
     start, end = _core_span(scores)
-    end = _cut_tail(lines, scores, start, end, lexicon.tail_markers)
+    end = _cut_tail(lines, scores, start, end, lexicon)
+    end = _cut_comments(lines, scores, start, end)
     while end > start and scores[end - 1] <= 0:
         end -= 1
     start, end = _extend_edges(lines, start, end)
@@ -285,8 +320,12 @@ def _features(text: str, lexicon: ChromeLexicon, site_chrome: frozenset[str]) ->
     rule = lexicon.rule_for(text, key)
     if rule is None and key in site_chrome:
         rule = "site_repeat"
+    if rule is None and len(tokens) <= DATELINE_MAX_WORDS and not _SENTENCE_END.search(text) and _has_date(text) \
+            and not _EMBED_OR_URL.search(text):
+        rule = "dateline"
     return _Line(text=text, key=key, words=words, sentence=bool(_TERMINAL.search(text)),
-                 stop_share=stops / len(tokens) if tokens else 0.0, title_case=title_case, rule=rule)
+                 stop_share=stops / len(tokens) if tokens else 0.0, title_case=title_case,
+                 numeric=len(tokens) >= 3 and sum(t.isdigit() for t in tokens) >= 0.4 * len(tokens), rule=rule)
 
 
 def _is_prose(line: _Line) -> bool:
@@ -305,6 +344,8 @@ def _score(line: _Line) -> float:
         return float(line.words)
     if line.sentence and line.words >= 3 and not line.title_case:
         return 1.0
+    if line.numeric:
+        return 0.0
     return -3.0 - 0.3 * line.words
 
 
@@ -321,29 +362,71 @@ def _core_span(scores: list[float]) -> tuple[int, int]:
     return best_span if best > 0 else (0, 0)
 
 
-def _cut_tail(lines: list[_Line], scores: list[float], start: int, end: int, markers: frozenset[str]) -> int:
+def _cut_tail(lines: list[_Line], scores: list[float], start: int, end: int, lexicon: ChromeLexicon) -> int:
     """End the core at the first tail marker after which little prose follows."""
     total = sum(s for s in scores[start:end] if s > 0)
     before = 0.0
     for i in range(start, end):
         if scores[i] > 0:
             before += scores[i]
-        if before and _is_tail_marker(lines[i], markers) and total - before < TAIL_AFTER_SHARE * before:
+        if before and _is_tail_marker(lines[i], lexicon) and total - before < TAIL_AFTER_SHARE * before:
             return i
     return end
 
 
-def _is_tail_marker(line: _Line, markers: frozenset[str]) -> bool:
-    if line.key in markers:
+def _mark_copies(lines: list[_Line]) -> list[_Line]:
+    """Mark very long lines that repeat several of the page's paragraphs (a flattened second copy of the article)."""
+    paragraphs = [line.text for line in lines if line.words >= SENTENCE_WORDS and line.words < COPY_MIN_WORDS]
+    if not paragraphs:
+        return lines
+    out = list(lines)
+    for i, line in enumerate(lines):
+        if line.words >= COPY_MIN_WORDS and line.rule is None:
+            if sum(1 for text in paragraphs if text in line.text) >= 2:
+                out[i] = replace(line, rule="page_copy")
+    return out
+
+
+def _is_stamp(line: _Line) -> bool:
+    """A comment's time stamp: a short non-sentence line with a date (or "N days ago") and a clock time."""
+    return line.words <= 14 and bool(_CLOCK.search(line.text)) and not _SENTENCE_END.search(line.text) and (
+        _iso_date(line.text) is not None or bool(_AGO.search(line.text)))
+
+
+def _cut_comments(lines: list[_Line], scores: list[float], start: int, end: int) -> int:
+    """End the core before readers' comments: two or more time stamps, each followed by prose, after the article began."""
+    prose_words = 0
+    first, stamps, talk = None, 0, False
+    for i in range(start, end):
+        if scores[i] > 0 and not _is_stamp(lines[i]):
+            prose_words += lines[i].words
+            continue
+        if first is None and _COMMENT_WORDS.search(lines[i].key):
+            talk = True
+        if prose_words >= COMMENT_MIN_PROSE and (_is_stamp(lines[i]) or lines[i].rule == "comment_header") and any(
+                scores[j] > 0 for j in range(i + 1, min(i + 4, end))):
+            stamps += 1
+            if first is None:
+                first = i
+    if first is None or stamps < (2 if talk else 3):
+        return end
+    # The commenter's name sits on the line above the stamp.
+    if first - 1 > start and scores[first - 1] <= 0 and lines[first - 1].words <= 6:
+        first -= 1
+    return first
+
+
+def _is_tail_marker(line: _Line, lexicon: ChromeLexicon) -> bool:
+    if line.key in lexicon.tail_markers:
         return True
     words = line.key.split()
-    return len(words) <= 6 and any(" ".join(words[:k]) in markers for k in range(1, len(words)))
+    return len(words) <= 6 and any(" ".join(words[:k]) in lexicon.tail_prefixes for k in range(1, len(words)))
 
 
 def _extend_edges(lines: list[_Line], start: int, end: int) -> tuple[int, int]:
     """Let the core take in short sentences that close the article (they score near zero)."""
     while end < len(lines) and lines[end].rule is None and lines[end].sentence and 3 <= lines[end].words \
-            and not lines[end].title_case and not _is_tail_marker(lines[end], frozenset()):
+            and not lines[end].title_case :
         end += 1
     return start, end
 
@@ -363,13 +446,18 @@ def _judge(lines: list[_Line], start: int, end: int) -> list[str | None]:
     i = start
     while i < end:
         j = i
-        while j < end and not prose[j] and not lines[j].sentence and verdicts[j] is None:
+        while j < end and _menu_like(lines[j]) and not prose[j] and verdicts[j] is None:
             j += 1
         if j - i >= 3:
             for k in range(i, j):
                 verdicts[k] = "link_list"
         i = max(j, i + 1)
     return verdicts
+
+
+def _menu_like(line: _Line) -> bool:
+    """A link-like line: no sentence end, and very short or a title-case run with few function words."""
+    return not line.sentence and (line.words <= 4 or line.title_case and line.stop_share < 0.2)
 
 
 def _find_title(lines: list[_Line], start: int, verdicts: list[str | None]) -> int | None:
@@ -412,18 +500,34 @@ def _is_name(text: str) -> bool:
 
 
 def _iso_date(text: str) -> str | None:
-    """The first calendar date in ``text`` as ISO, or None.
+    """The first calendar date in ``text`` as ISO, or None (also for 03/04/2019, which could be either).
 
-    >>> _iso_date("Published 7:07 PM EST Nov 19, 2019"), _iso_date("23 Nov 2017"), _iso_date("soon")
-    ('2019-11-19', '2017-11-23', None)
+    >>> _iso_date("Published 7:07 PM EST Nov 19, 2019"), _iso_date("23 Nov 2017"), _iso_date("13.11.2019, 23:06")
+    ('2019-11-19', '2017-11-23', '2019-11-13')
+    >>> _iso_date("22 de outubro de 2010"), _iso_date("11/20/2019 01:14 PM"), _iso_date("soon")
+    ('2010-10-22', '2019-11-20', None)
     """
     for pattern in _DATE_PATTERNS:
         match = pattern.search(text)
         if not match:
             continue
         groups = match.groupdict()
-        month = int(groups["m"]) if groups.get("m") else _MONTHS[groups["mon"].lower()[:4].rstrip("t") if groups["mon"].lower().startswith("sept") else groups["mon"].lower()[:3]]
-        day, year = int(groups["d"]), int(groups["y"])
+        if groups.get("a"):
+            first, second = int(groups["a"]), int(groups["b"])
+            if first > 12 >= second:
+                day, month = first, second
+            elif second > 12 >= first:
+                day, month = second, first
+            else:
+                return None
+        else:
+            month = int(groups["m"]) if groups.get("m") else _MONTHS[groups["mon"].lower()]
+            day = int(groups["d"])
+        year = int(groups["y"])
         if 1 <= month <= 12 and 1 <= day <= 31:
             return f"{year:04d}-{month:02d}-{day:02d}"
     return None
+
+
+def _has_date(text: str) -> bool:
+    return any(pattern.search(text) for pattern in _DATE_PATTERNS)

@@ -36,6 +36,10 @@ TAIL_AFTER_SHARE = 1.0
 # What a tail marker costs in the core's score: a block of related links after it must be followed by this many
 # words of prose more than its own cost before the core runs on past it.
 TAIL_MARKER_COST = 25.0
+# The prose line just below the headline is where the article most often starts: it gets this bonus, so a long
+# footer paragraph cannot outweigh a short article. The headline is looked for this many lines above it.
+LEAD_BONUS = 40.0
+LEAD_WINDOW = 4
 # Prose lines: at least this many words, or a sentence of at least this many.
 LONG_LINE_WORDS = 15
 SENTENCE_WORDS = 7
@@ -45,6 +49,10 @@ COPY_MIN_WORDS = 150
 COMMENT_MIN_PROSE = 40
 # A line this short (in words) with a date in it and no sentence end is a dateline.
 DATELINE_MAX_WORDS = 14
+# Headline Case is looked for among a line's first this many words.
+HEADLINE_PREFIX_WORDS = 14
+# ... or as a run of this many capitalised words before the first lower-case one.
+HEADLINE_RUN_WORDS = 7
 # Titles are looked for among this many non-empty lines above the article's first line.
 TITLE_WINDOW = 12
 
@@ -61,6 +69,10 @@ _EMBED_OR_URL = re.compile(r"^[—–-]|\(@\w+\)|://")
 _CLOCK = re.compile(r"\b\d{1,2}[:.]\d\d\b\s*(?:[ap]\.?m\.?|uhr|h)?", re.I)
 _AGO = re.compile(r"\b\d+\s*\w+\s+ago\b", re.I)
 _COMMENT_WORDS = re.compile(r"\b(comments?|repl(y|ies)|responses?|discussion|conversation|says|said|wrote|comentários?|comentarios?|commentaires?|kommentare?|commenti|комментари\w*)\b")
+# Lines that open an item of a feed (comment, teaser card) when they recur below the article.
+_FEED_RULES = frozenset({"dateline", "relative_time", "byline", "comment_header"})
+# Function words that only Headline Case capitalises mid-line; two of them early in a line mark a headline.
+_CAPITAL_FUNCTION_WORDS = frozenset("Of In To For With At On After From And Is Are As Into Over About Than Be".split())
 _MONTH_NAMES = {
     "en": "january february march april may june july august september october november december",
     "en_abbr": "jan feb mar apr may jun jul aug sep oct nov dec",
@@ -188,6 +200,7 @@ class _Line:
     stop_share: float
     title_case: bool
     numeric: bool  # a table row: numbers make up much of it
+    teaser: bool  # starts in Headline Case ("Fails To Rally ... In ..."): a teaser's headline glued to its summary
     rule: str | None
 
 
@@ -264,6 +277,9 @@ def strip_chrome(text: str, *, lexicon: ChromeLexicon, site_chrome: frozenset[st
     for i, line in enumerate(lines):
         if _is_tail_marker(line, lexicon):
             scores[i] = min(scores[i], -TAIL_MARKER_COST)
+    lead = _article_lead(lines)
+    if lead is not None:
+        scores[lead] += LEAD_BONUS
     start, end = _core_span(scores)
     end = _cut_tail(lines, scores, start, end, lexicon)
     end = _cut_comments(lines, scores, start, end)
@@ -317,6 +333,7 @@ def _features(text: str, lexicon: ChromeLexicon, site_chrome: frozenset[str]) ->
     stops = sum(1 for t in lowered if t in lexicon.stopwords)
     long_tokens = [t for t in tokens if len(t) > 3 and not t.isdigit()]
     title_case = bool(long_tokens) and sum(1 for t in long_tokens if t[0].isupper()) >= 0.7 * len(long_tokens)
+    teaser = _headline_prefix(text, tokens)
     rule = lexicon.rule_for(text, key)
     if rule is None and key in site_chrome:
         rule = "site_repeat"
@@ -325,14 +342,36 @@ def _features(text: str, lexicon: ChromeLexicon, site_chrome: frozenset[str]) ->
         rule = "dateline"
     return _Line(text=text, key=key, words=words, sentence=bool(_TERMINAL.search(text)),
                  stop_share=stops / len(tokens) if tokens else 0.0, title_case=title_case,
-                 numeric=len(tokens) >= 3 and sum(t.isdigit() for t in tokens) >= 0.4 * len(tokens), rule=rule)
+                 numeric=len(tokens) >= 3 and sum(t.isdigit() for t in tokens) >= 0.4 * len(tokens), teaser=teaser,
+                 rule=rule)
+
+
+def _headline_prefix(text: str, tokens: list[str]) -> bool:
+    """True when a long line starts in Headline Case: a teaser's headline glued to its summary.
+
+    >>> _headline_prefix("Ford Recalls F-150s; Loose Cable Can Cause Stalling Or Fires Ford is recalling over 168,000 trucks", [])
+    True
+    >>> _headline_prefix("Turkish President Recep Tayyip Erdogan discussed the idea with Lavrov and Zelensky this month", [])
+    False
+    """
+    if sum(1 for t in tokens[1:HEADLINE_PREFIX_WORDS] if t in _CAPITAL_FUNCTION_WORDS) >= 2:
+        return True
+    words = text.split()
+    run = 0
+    for word in words[:HEADLINE_PREFIX_WORDS]:
+        core = word.lstrip("‘'\"“([¿¡")
+        if not core or not (core[0].isupper() or core[0].isdigit() or core[0] in "$€£&"):
+            break
+        run += 1
+    return run >= HEADLINE_RUN_WORDS and len(words) >= run + 5
 
 
 def _is_prose(line: _Line) -> bool:
-    if line.rule:
+    if line.rule or line.teaser:
         return False
     if line.words >= LONG_LINE_WORDS:
-        return line.sentence or line.stop_share >= 0.2 or not line.title_case
+        # A long line with no sentence end is prose when it has function words or is a comma-separated list item.
+        return line.sentence or line.stop_share >= 0.2 or line.text.count(",") >= 2
     return line.words >= SENTENCE_WORDS and line.sentence and not line.title_case
 
 
@@ -347,6 +386,18 @@ def _score(line: _Line) -> float:
     if line.numeric:
         return 0.0
     return -3.0 - 0.3 * line.words
+
+
+def _article_lead(lines: list[_Line]) -> int | None:
+    """The first prose line just below the headline (the line that repeats the page's title line), if any."""
+    page_title = lines[0].key
+    for i in range(1, len(lines)):
+        key = lines[i].key
+        if lines[i].words >= 4 and not _is_prose(lines[i]) and page_title.startswith(key):
+            for j in range(i + 1, min(i + 1 + LEAD_WINDOW, len(lines))):
+                if _is_prose(lines[j]):
+                    return j
+    return None
 
 
 def _core_span(scores: list[float]) -> tuple[int, int]:
@@ -394,24 +445,27 @@ def _is_stamp(line: _Line) -> bool:
 
 
 def _cut_comments(lines: list[_Line], scores: list[float], start: int, end: int) -> int:
-    """End the core before readers' comments: two or more time stamps, each followed by prose, after the article began."""
+    """End the core where a feed begins: readers' comments or teaser cards, each opened by a time stamp, byline or
+    dateline and followed by prose, repeated after the article began."""
     prose_words = 0
     first, stamps, talk = None, 0, False
     for i in range(start, end):
-        if scores[i] > 0 and not _is_stamp(lines[i]):
-            prose_words += lines[i].words
+        line = lines[i]
+        stamp = _is_stamp(line) or line.rule in _FEED_RULES
+        if scores[i] > 0 and not stamp:
+            if first is None:
+                prose_words += line.words
             continue
-        if first is None and _COMMENT_WORDS.search(lines[i].key):
+        if first is None and _COMMENT_WORDS.search(line.key):
             talk = True
-        if prose_words >= COMMENT_MIN_PROSE and (_is_stamp(lines[i]) or lines[i].rule == "comment_header") and any(
-                scores[j] > 0 for j in range(i + 1, min(i + 4, end))):
+        if prose_words >= COMMENT_MIN_PROSE and stamp and any(scores[j] > 0 for j in range(i + 1, min(i + 4, end))):
             stamps += 1
             if first is None:
                 first = i
     if first is None or stamps < (2 if talk else 3):
         return end
-    # The commenter's name sits on the line above the stamp.
-    if first - 1 > start and scores[first - 1] <= 0 and lines[first - 1].words <= 6:
+    # The card's headline or the commenter's name sits on the lines above the stamp.
+    while first - 1 > start and scores[first - 1] <= 0 and first - 1 >= start:
         first -= 1
     return first
 

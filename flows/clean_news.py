@@ -1,36 +1,71 @@
-"""The ``clean-news`` Prefect flow: read -> clean -> structure -> normalize -> validate -> write -> report.
+"""The ``clean-news`` Prefect flow: read -> clean (decode, strip, structure, normalize) -> validate -> write -> report.
 
-Each task is a short adapter over a batch of documents at a stage boundary; the text logic lives
-in ``transforms`` and the suite in ``expectations``.
+Each task is a short adapter over a batch of documents at a stage boundary; the text logic lives in
+``transforms``, the suite in ``expectations``. The per-document stages run in worker processes
+(:mod:`flows.workers`) with a deadline per document, so a page that hangs is quarantined as ``timeout``.
+
+A batch is committed in order: its Parquet files, the site line counts, then its ledger segment
+(:mod:`flows.ledger`). While the workers clean batch k, this process reads batch k+1's files and
+validates and writes batch k-1.
 """
 from __future__ import annotations
 
+import hashlib
+import pickle
 import time
 import uuid
-from collections import Counter
-from dataclasses import replace
+from collections import Counter, deque
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
-from pathlib import Path
 
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
+from prefect.utilities.annotations import quote
 from tqdm import tqdm
 
-from expectations.articles import CRITICAL, ArticleValidator, SuiteInputs, validation_frame
+from expectations.articles import ArticleValidator, SuiteInputs, validation_frame
 from flows import report as reporting
+from flows.ledger import Ledger, LedgerRow, file_sha256, ledger_key
+from flows.lock import OutputLock
 from flows.seeds import load_references
-from flows.sources import InputFile, discover, read_input
+from flows.settings import crash_point, default_workers
+from flows.sources import MAX_DOCUMENT_BYTES, TOO_LARGE_RAW_KEPT, InputFile, discover, read_input
 from flows.state import SiteLineCounts
-from flows.store import ARTICLES, QUARANTINE, Store, article_row, quarantine_row
-from transforms.chrome import count_line_keys, site_chrome_keys
-from transforms.pipeline import References, clean_article, decode_document, normalize_article, structure_article
+from flows.store import (ARTICLES, QUARANTINE, Store, article_row, publish_staged, quarantine_row, recover_staged,
+                         staging_store)
+from flows.workers import DEFAULT_DOC_TIMEOUT, Failure, close_pools, leased_pool
+from transforms.chrome import site_chrome_keys
+from transforms.pipeline import References, decode_document
 from transforms.records import Article, RawDocument
+from transforms.structure import site_from_url
 
-DEFAULT_BATCH_SIZE = 2000
+DEFAULT_BATCH_SIZE = 5000
 # Bytes of input per batch at most, so a folder of large HTML pages still runs in bounded memory.
-MAX_BATCH_BYTES = 128 * 1024 * 1024
+MAX_BATCH_BYTES = 64 * 1024 * 1024
 
 _TASK = {"cache_policy": NO_CACHE, "persist_result": False}
+
+
+@dataclass(frozen=True)
+class CleanOptions:
+    """How the clean task runs its documents: worker processes, per-document deadline, reference data key."""
+
+    workers: int
+    doc_timeout: float
+    refs_key: str
+
+
+@dataclass
+class ReadBatch:
+    docs: list[RawDocument]
+    ledger_rows: list[LedgerRow]
+    unchanged_content: int = 0  # files whose stat changed but whose bytes did not
+
+
+@dataclass
+class CleanedBatch:
+    articles: list[Article]
+    site_counts: dict[str, Counter] = field(default_factory=dict)  # line keys this batch added, per site
 
 
 def plan_batches(files: list[InputFile], *, batch_size: int, max_bytes: int = MAX_BATCH_BYTES) -> list[list[InputFile]]:
@@ -50,41 +85,60 @@ def plan_batches(files: list[InputFile], *, batch_size: int, max_bytes: int = MA
 
 
 @task(name="read", **_TASK)
-def read_batch(files: list[InputFile]) -> list[RawDocument]:
-    return [doc for item in files for doc in read_input(item)]
+def read_batch(files: list[InputFile], ledger: Ledger, max_document_bytes: int) -> ReadBatch:
+    """The documents of files that are new or changed, and the ledger rows for every file of the batch."""
+    batch = ReadBatch(docs=[], ledger_rows=[])
+    for item in files:
+        key = ledger_key(item)
+        digest = "" if item.problem else _sha256_or_empty(item)
+        if digest and ledger.same_content(key, digest):
+            batch.unchanged_content += 1
+            batch.ledger_rows.append(LedgerRow(key, item.size, item.mtime_ns, digest, 0))
+            continue
+        docs = [_limit_size(doc, max_document_bytes) for doc in read_input(item)]
+        batch.docs.extend(docs)
+        batch.ledger_rows.append(LedgerRow(key, item.size, item.mtime_ns, digest, len(docs)))
+    return batch
 
 
 @task(name="clean", **_TASK)
-def clean_batch(docs: list[RawDocument], refs: References, site_lines: SiteLineCounts) -> list[Article]:
-    """Decode, learn each site's repeated lines from this batch plus earlier runs, strip chrome."""
-    decoded = [decode_document(doc) for doc in docs]
-    by_site: dict[str | None, list[str]] = {}
-    for article in decoded:
-        if not article.quarantined and article.input_format == "text":
-            by_site.setdefault(article.site, []).append(article.text)
-    site_chrome = {}
-    for site, texts in by_site.items():
-        site_lines.add(site, count_line_keys(texts))
-        site_chrome[site] = site_chrome_keys(site_lines.counts(site))
-    return [clean_article(a, refs=refs, site_chrome=site_chrome.get(a.site, frozenset())) for a in decoded]
+def clean_batch(docs: list[RawDocument], site_counts: dict[str, Counter], refs: References,
+                options: CleanOptions) -> CleanedBatch:
+    """Decode; learn each site's repeated lines from this batch plus earlier ones; strip, structure, normalize."""
+    with leased_pool(options.workers, refs, timeout=options.doc_timeout, key=options.refs_key) as pool:
+        return _clean(pool, docs, site_counts)
 
 
-@task(name="structure", **_TASK)
-def structure_batch(articles: list[Article]) -> list[Article]:
-    return [structure_article(a) for a in articles]
-
-
-@task(name="normalize", **_TASK)
-def normalize_batch(articles: list[Article], refs: References) -> list[Article]:
-    return [normalize_article(a, refs=refs) for a in articles]
+def _clean(pool, docs: list[RawDocument], site_counts: dict[str, Counter]) -> CleanedBatch:
+    sizes = [len(doc.raw) for doc in docs]
+    decoded: list[Article] = []
+    added: dict[str, Counter] = {}
+    for doc, result in zip(docs, pool.map("decode", docs, sizes=sizes)):
+        if isinstance(result, Failure):
+            decoded.append(_failed(doc, result.reason))
+            continue
+        article, keys = result
+        if keys:
+            added.setdefault(article.site or "", Counter()).update(keys)
+        decoded.append(replace(article, raw=doc.raw) if article.quarantined else article)
+    site_chrome = {site: site_chrome_keys(site_counts.get(site, Counter()) + counts) for site, counts in added.items()}
+    todo = [index for index, article in enumerate(decoded) if not article.quarantined]
+    cleaned = pool.map("clean", [decoded[i] for i in todo], site_chrome, sizes=[sizes[i] for i in todo])
+    for index, result in zip(todo, cleaned):
+        if isinstance(result, Failure):
+            decoded[index] = replace(decoded[index], text="", raw=docs[index].raw, quarantine_stage="clean",
+                                     quarantine_reasons=(result.reason,))
+        else:
+            decoded[index] = replace(result, raw=docs[index].raw) if result.quarantined else result
+    return CleanedBatch(articles=decoded, site_counts=added)
 
 
 @task(name="validate", **_TASK)
-def validate_batch(articles: list[Article], validator: ArticleValidator, ingested_at: datetime, run_id: str):
+def validate_batch(articles: list[Article], validator: "LazyValidator", ingested_at: datetime, run_id: str):
     """Rows failing a critical expectation go to quarantine with the names of what they failed."""
     candidates = [a for a in articles if not a.quarantined]
     rows = [article_row(a, ingested_at=ingested_at, run_id=run_id) for a in candidates]
-    outcome = validator.validate(validation_frame(rows))
+    outcome = validator.validate(validation_frame(rows)) if rows else None
     good, bad = [], [a for a in articles if a.quarantined]
     for index, (article, row) in enumerate(zip(candidates, rows)):
         if index in outcome.critical:
@@ -92,83 +146,209 @@ def validate_batch(articles: list[Article], validator: ArticleValidator, ingeste
         else:
             row["warnings"] = outcome.warnings.get(index, [])
             good.append(row)
-    return good, [quarantine_row(a, ingested_at=ingested_at, run_id=run_id) for a in bad], outcome.rule_failures
+    failures = outcome.rule_failures if outcome else {}
+    return good, [quarantine_row(a, ingested_at=ingested_at, run_id=run_id) for a in bad], failures
 
 
 @task(name="write", **_TASK)
-def write_batch(store: Store, good: list[dict], bad: list[dict], partition: str, file_stem: str) -> None:
+def write_batch(store: Store, good: list[dict], bad: list[dict], partition: str, file_stem: str,
+                site_lines: SiteLineCounts, ledger: Ledger, ledger_rows: list[LedgerRow], run_id: str,
+                number: int) -> None:
+    """Commit one batch: data files, then site line counts, then the ledger segment that marks it done."""
     store.write(ARTICLES, good, partition=partition, file_stem=file_stem)
+    crash_point("after-articles", number)
     store.write(QUARANTINE, bad, partition=partition, file_stem=file_stem)
+    crash_point("after-quarantine", number)
+    site_lines.save(store)
+    ledger.commit(store, ledger_rows, run_id=run_id, batch=number)
+    crash_point("after-ledger", number)
 
 
 @task(name="report", **_TASK)
-def report_run(store: Store, summary: dict, validator: ArticleValidator) -> dict:
+def report_run(store: Store, summary: dict, validator: "LazyValidator") -> dict:
     return reporting.write_run_report(store, summary, validator)
 
 
 @flow(name="clean-news", log_prints=False)
 def clean_news(sources: list[str], out: str = "data", seeds: str | None = None,
-               batch_size: int = DEFAULT_BATCH_SIZE) -> dict:
-    """Clean every document under ``sources`` into validated Parquet under ``out``."""
+               batch_size: int = DEFAULT_BATCH_SIZE, full: bool = False, workers: int | None = None,
+               doc_timeout: float = DEFAULT_DOC_TIMEOUT, max_document_bytes: int = MAX_DOCUMENT_BYTES,
+               wait: float = 0.0, in_flight: int = 1) -> dict:
+    """Clean the new and changed documents under ``sources`` into validated Parquet under ``out``.
+
+    ``full`` reprocesses every input into a new dataset that replaces the old one at the end;
+    ``workers`` worker processes (default: one per core) clean documents, each within ``doc_timeout``
+    seconds; ``wait`` is how long to queue behind another run on the same output; ``in_flight`` batches
+    are cleaned at once (raise it to the number of Dask workers with ``--task-runner dask``).
+    """
     started = time.monotonic()
     run_id = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:6]
     ingested_at = datetime.now(timezone.utc)
-    partition = ingested_at.date().isoformat()
     refs = load_references(seeds)
-    store = Store.open(out)
-    validator = ArticleValidator(suite_inputs(refs), docs_dir=store.path("reports", "data_docs"))
+    root = Store.open(out)
+    with OutputLock(root, wait=wait):
+        recovered = recover_staged(root)
+        recovered += [f"removed {n} temporary files of an interrupted run"] if root.remove_temporaries() else []
+        store = staging_store(root, run_id) if full else root
+        ledger = Ledger() if full else Ledger.load(store)
+        files = discover(sources)
+        todo = [item for item in files if not ledger.unchanged(item)]
+        totals = RunTotals(files=len(files), skipped_unchanged=len(files) - len(todo))
+        validator = LazyValidator(suite_inputs(refs), docs_dir=root.path("reports", "data_docs"))
+        if todo:
+            options = CleanOptions(workers=default_workers() if workers is None else workers,
+                                   doc_timeout=doc_timeout, refs_key=_refs_key(refs))
+            _process(todo, store=store, ledger=ledger, refs=refs, options=options, validator=validator,
+                     totals=totals, batch_size=batch_size, max_document_bytes=max_document_bytes,
+                     in_flight=max(1, in_flight), run_id=run_id, ingested_at=ingested_at)
+        if full:
+            publish_staged(root, store)
+            ledger = Ledger.load(root)
+        ledger.compact(root, run_id=run_id)
+        summary = totals.summary(run_id=run_id, out=out, sources=sources, ingested_at=ingested_at,
+                                 seconds=time.monotonic() - started, full=full, recovered=recovered)
+        return report_run(root, summary, validator)
+
+
+def _process(todo: list[InputFile], *, store: Store, ledger: Ledger, refs: References, options: CleanOptions,
+             validator: "LazyValidator", totals: "RunTotals", batch_size: int, max_document_bytes: int,
+             in_flight: int, run_id: str, ingested_at: datetime) -> None:
+    """The batch loop, pipelined: this process reads batch k+1 and commits k-1 while workers clean k.
+
+    Up to ``in_flight`` batches are cleaned at once (more than one only pays off on a Dask cluster);
+    a batch learns site chrome from itself and from every batch whose cleaning had finished before it started.
+    """
+    partition = ingested_at.date().isoformat()
     site_lines = SiteLineCounts.load(store)
     already_stored = store.stored_doc_ids()
-    files = discover(sources)
+    progress = tqdm(total=len(todo), unit="file", desc="clean-news", disable=None, leave=False)
+    pending: deque = deque()  # (number, files, ReadBatch, future of CleanedBatch), oldest first
 
-    counts: Counter[str] = Counter()
-    reasons: Counter[str] = Counter()
-    rule_failures: Counter[str] = Counter()
-    per_site: Counter[str] = Counter()
-    rewrites: Counter[tuple[str, str]] = Counter()
-    entities: Counter[tuple[str, str]] = Counter()
-    chrome_rules: Counter[str] = Counter()
-    progress = tqdm(total=len(files), unit="file", desc="clean-news", disable=None, leave=False)
-    for number, batch in enumerate(plan_batches(files, batch_size=batch_size)):
-        docs = read_batch(batch)
-        counts["read"] += len(docs)
-        fresh = []
-        for doc in docs:
-            if doc.doc_id in already_stored:
-                counts["already_stored"] += 1
-            else:
-                already_stored.add(doc.doc_id)
-                fresh.append(doc)
-        articles = normalize_batch(structure_batch(clean_batch(fresh, refs, site_lines)), refs)
-        good, bad, failures = validate_batch(articles, validator, ingested_at, run_id)
-        write_batch(store, good, bad, partition, f"part-{run_id}-{number:05d}")
-        site_lines.save(store)
-        counts["written"] += len(good)
-        counts["quarantined"] += len(bad)
-        rule_failures.update(failures)
+    def finish_oldest() -> tuple:
+        number, files, read, future = pending.popleft()
+        cleaned = future.result()
+        for site, counts in cleaned.site_counts.items():
+            site_lines.add(site, counts)
+        return number, files, read, cleaned
+
+    def commit(number: int, files: list[InputFile], read: ReadBatch, cleaned: CleanedBatch) -> None:
+        good, bad, failures = validate_batch(cleaned.articles, quote(validator), ingested_at, run_id)
+        write_batch(store, quote(good), quote(bad), partition, f"part-{run_id}-{number:05d}", site_lines, ledger,
+                    quote(read.ledger_rows), run_id, number)
+        totals.add_batch(good, bad, failures, cleaned.articles)
+        progress.update(len(files))
+
+    try:
+        for number, files in enumerate(plan_batches(todo, batch_size=batch_size)):
+            read = read_batch(files, quote(ledger), max_document_bytes)
+            totals.read += len(read.docs)
+            totals.input_bytes += sum(len(doc.raw) for doc in read.docs)
+            totals.unchanged_content += read.unchanged_content
+            fresh = []
+            for doc in read.docs:
+                if doc.doc_id in already_stored:
+                    totals.already_stored += 1
+                else:
+                    already_stored.add(doc.doc_id)
+                    fresh.append(doc)
+            finished = [finish_oldest() for _ in range(len(pending) - in_flight + 1)] if len(pending) >= in_flight else []
+            sites = {doc.site or site_from_url(doc.url) or doc.folder_site or "" for doc in fresh}
+            pending.append((number, files, read, clean_batch.submit(quote(fresh), site_lines.subset(sites), refs, options)))
+            for batch in finished:
+                commit(*batch)
+        while pending:
+            commit(*finish_oldest())
+    finally:
+        progress.close()
+        close_pools()
+
+
+@dataclass
+class RunTotals:
+    """What the run did, for the summary and the report."""
+
+    files: int = 0
+    skipped_unchanged: int = 0
+    unchanged_content: int = 0
+    read: int = 0
+    written: int = 0
+    quarantined: int = 0
+    already_stored: int = 0
+    reasons: Counter = field(default_factory=Counter)
+    rule_failures: Counter = field(default_factory=Counter)
+    per_site: Counter = field(default_factory=Counter)
+    chrome_rules: Counter = field(default_factory=Counter)
+    entities: Counter = field(default_factory=Counter)
+    rewrites: Counter = field(default_factory=Counter)
+    input_bytes: int = 0
+
+    def add_batch(self, good: list[dict], bad: list[dict], failures: dict, articles: list[Article]) -> None:
+        self.written += len(good)
+        self.quarantined += len(bad)
+        self.rule_failures.update(failures)
         for row in bad:
-            reasons.update(row["reasons"])
+            self.reasons.update(row["reasons"])
         for row in good:
-            per_site[row["site"] or "(unknown)"] += 1
-            chrome_rules.update(line["rule"] for line in row["chrome"])
-            entities.update({(e["name"], e["kind"]): e["mentions"] for e in row["entities"]})
+            self.per_site[row["site"] or "(unknown)"] += 1
+            self.chrome_rules.update(line["rule"] for line in row["chrome"])
+            self.entities.update({(e["name"], e["kind"]): e["mentions"] for e in row["entities"]})
         for article in articles:
-            rewrites.update({(variant, canonical): n for variant, canonical, n in article.rewrites})
-        progress.update(len(batch))
-    progress.close()
-    summary = {
-        "run_id": run_id, "out": out, "sources": [str(s) for s in sources],
-        "files": len(files), "read": counts["read"], "written": counts["written"],
-        "quarantined": counts["quarantined"], "already_stored": counts["already_stored"],
-        "quarantine_reasons": dict(reasons.most_common()), "rule_failures": dict(rule_failures.most_common()),
-        "per_site": dict(per_site.most_common()), "chrome_rules": dict(chrome_rules.most_common()),
-        "rewrites": [{"variant": v, "canonical": c, "count": n} for (v, c), n in rewrites.most_common()],
-        "top_entities": [{"name": n, "kind": k, "mentions": m} for (n, k), m in entities.most_common(25)],
-        "seconds": round(time.monotonic() - started, 2), "ingested_at": ingested_at.isoformat(),
-    }
-    return report_run(store, summary, validator)
+            self.rewrites.update({(variant, canonical): n for variant, canonical, n in article.rewrites})
+
+    def summary(self, *, run_id: str, out: str, sources: list[str], ingested_at: datetime, seconds: float,
+                full: bool, recovered: list[str]) -> dict:
+        return {
+            "run_id": run_id, "out": out, "sources": [str(s) for s in sources], "full": full,
+            "files": self.files, "skipped_unchanged": self.skipped_unchanged,
+            "unchanged_content": self.unchanged_content, "read": self.read, "written": self.written,
+            "quarantined": self.quarantined, "already_stored": self.already_stored,
+            "quarantine_reasons": dict(self.reasons.most_common()), "rule_failures": dict(self.rule_failures.most_common()),
+            "per_site": dict(self.per_site.most_common()), "chrome_rules": dict(self.chrome_rules.most_common()),
+            "rewrites": [{"variant": v, "canonical": c, "count": n} for (v, c), n in self.rewrites.most_common()],
+            "top_entities": [{"name": n, "kind": k, "mentions": m} for (n, k), m in self.entities.most_common(25)],
+            "input_bytes": self.input_bytes, "recovered": recovered, "seconds": round(seconds, 2), "ingested_at": ingested_at.isoformat(),
+        }
+
+
+class LazyValidator:
+    """The GX validator, built on first use: importing GX costs about 3 s, and a run with nothing new needs none."""
+
+    def __init__(self, inputs: SuiteInputs, docs_dir: str | None = None):
+        self.inputs, self.docs_dir = inputs, docs_dir
+        self._validator: ArticleValidator | None = None
+
+    def validate(self, frame):
+        if self._validator is None:
+            self._validator = ArticleValidator(self.inputs, docs_dir=self.docs_dir)
+        return self._validator.validate(frame)
+
+    def build_docs(self) -> None:
+        if self._validator is not None:
+            self._validator.build_docs()
 
 
 def suite_inputs(refs: References) -> SuiteInputs:
     """What the suite needs from the seeds: chrome residue patterns and the alias variants."""
     return SuiteInputs(chrome_residue=refs.lexicon.residue_regexes(), alias_variants=refs.aliases.variants())
+
+
+def _failed(doc: RawDocument, reason: str) -> Article:
+    """A quarantined article for a document the workers could not finish (timeout, crash, error)."""
+    return replace(decode_document(replace(doc, read_error=reason)), quarantine_stage="clean")
+
+
+def _limit_size(doc: RawDocument, max_bytes: int) -> RawDocument:
+    if doc.read_error or len(doc.raw) <= max_bytes:
+        return doc
+    return replace(doc, raw=doc.raw[:TOO_LARGE_RAW_KEPT], read_error="too_large")
+
+
+def _sha256_or_empty(item: InputFile) -> str:
+    try:
+        return file_sha256(item.path)
+    except OSError:
+        return ""  # read_input reports why
+
+
+def _refs_key(refs: References) -> str:
+    return hashlib.sha256(pickle.dumps(refs)).hexdigest()[:16]

@@ -34,10 +34,11 @@ class SiteLineCounts:
     def counts(self, site: str | None) -> Counter[str]:
         return self.by_site.get(site or "", Counter())
 
+    def subset(self, sites) -> dict[str, Counter[str]]:
+        """Copies of the counts of ``sites`` only: what one batch needs, small enough to ship to a worker."""
+        return {site or "": Counter(self.by_site.get(site or "", ())) for site in sites}
+
     def save(self, store: Store) -> None:
-        folder = store.path("state")
-        store.filesystem.create_dir(folder, recursive=True)
-        temporary, final = f"{folder}/.{SITE_LINES_FILE}.tmp", f"{folder}/{SITE_LINES_FILE}"
-        with store.filesystem.open_output_stream(temporary) as sink:
-            sink.write(json.dumps(self.by_site, ensure_ascii=False, sort_keys=True).encode("utf-8"))
-        store.filesystem.move(temporary, final)
+        """Replace the state file atomically."""
+        data = json.dumps(self.by_site, ensure_ascii=False, sort_keys=True).encode("utf-8")
+        store.write_bytes(data, store.path("state", SITE_LINES_FILE))

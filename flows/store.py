@@ -1,6 +1,7 @@
 """The Parquet output: table schemas, atomic file commits and what is already stored."""
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -116,13 +117,23 @@ class Store:
         if "://" in out:
             filesystem, root = pafs.FileSystem.from_uri(out)
         else:
-            import os
             filesystem, root = pafs.LocalFileSystem(), os.path.abspath(out)
         filesystem.create_dir(root, recursive=True)
         return cls(filesystem, root.rstrip("/"))
 
+    @property
+    def is_local(self) -> bool:
+        return isinstance(self.filesystem, pafs.LocalFileSystem)
+
     def path(self, *parts: str) -> str:
         return "/".join((self.root, *parts))
+
+    def child(self, name: str) -> "Store":
+        """A store rooted in a sub-folder (the staging area of a --full run)."""
+        return Store(self.filesystem, self.path(name))
+
+    def exists(self, path: str) -> bool:
+        return self.filesystem.get_file_info(path).type != pafs.FileType.NotFound
 
     def write(self, table_name: str, rows: Sequence[dict], *, partition: str, file_stem: str) -> str | None:
         """Write rows as one Parquet file in the table's partition; the file appears whole or not at all."""
@@ -130,16 +141,57 @@ class Store:
             return None
         schema = ARTICLES_SCHEMA if table_name == ARTICLES else QUARANTINE_SCHEMA
         table = pa.Table.from_pylist(list(rows), schema=schema)
-        folder = self.path(table_name, f"{PARTITION}={partition}")
-        self.filesystem.create_dir(folder, recursive=True)
-        final = f"{folder}/{file_stem}.parquet"
-        # Readers glob *.parquet, so the temporary name never shows up in a query; the rename is atomic
-        # on a local filesystem (object stores publish an object only when its upload completes).
-        temporary = f"{folder}/.{file_stem}-{uuid.uuid4().hex[:8]}.parquet.tmp"
-        with self.filesystem.open_output_stream(temporary) as sink:
-            pq.write_table(table, sink, compression="zstd")
-        self.filesystem.move(temporary, final)
+        final = self.path(table_name, f"{PARTITION}={partition}", f"{file_stem}.parquet")
+        self.write_table(table, final)
         return final
+
+    def write_table(self, table: pa.Table, final: str) -> None:
+        """Write a Parquet file so that readers and a killed process see all of it or nothing.
+
+        Local: write to a dot-named temporary file (readers glob ``*.parquet`` and skip dot files),
+        fsync, rename, fsync the folder. Object stores publish an object only when its upload
+        completes, so there the final key is written directly.
+        """
+        folder = final.rsplit("/", 1)[0]
+        self.filesystem.create_dir(folder, recursive=True)
+        if not self.is_local:
+            with self.filesystem.open_output_stream(final) as sink:
+                pq.write_table(table, sink, compression="zstd")
+            return
+        temporary = f"{folder}/.{final.rsplit('/', 1)[1]}-{uuid.uuid4().hex[:8]}.tmp"
+        with open(temporary, "wb") as handle:
+            pq.write_table(table, handle, compression="zstd")
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, final)
+        _fsync_dir(folder)
+
+    def write_bytes(self, data: bytes, final: str) -> None:
+        """Replace a small file atomically (same rules as :meth:`write_table`)."""
+        folder = final.rsplit("/", 1)[0]
+        self.filesystem.create_dir(folder, recursive=True)
+        if not self.is_local:
+            with self.filesystem.open_output_stream(final) as sink:
+                sink.write(data)
+            return
+        temporary = f"{folder}/.{final.rsplit('/', 1)[1]}-{uuid.uuid4().hex[:8]}.tmp"
+        with open(temporary, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, final)
+        _fsync_dir(folder)
+
+    def remove_temporaries(self) -> int:
+        """Delete the dot-named temporary files a killed run left behind; return how many."""
+        removed = 0
+        for table in (ARTICLES, QUARANTINE, "state"):
+            selector = pafs.FileSelector(self.path(table), recursive=True, allow_not_found=True)
+            for info in self.filesystem.get_file_info(selector):
+                if info.type == pafs.FileType.File and info.base_name.startswith(".") and info.base_name.endswith(".tmp"):
+                    self.filesystem.delete_file(info.path)
+                    removed += 1
+        return removed
 
     def stored_doc_ids(self) -> set[str]:
         """doc_ids already in articles or quarantine, read from the doc_id column only."""
@@ -152,3 +204,74 @@ class Store:
                                  exclude_invalid_files=False, ignore_prefixes=[".", "_"])
             ids.update(dataset.to_table(columns=["doc_id"]).column("doc_id").to_pylist())
         return ids
+
+
+def _fsync_dir(folder: str) -> None:
+    """Make a rename durable: the folder's entry must reach the disk too."""
+    descriptor = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+
+
+# A --full run writes a complete new dataset beside the old one and swaps it in at the end, so readers
+# see the old dataset or the new one, never a mix with both copies of a document.
+STAGED = (ARTICLES, QUARANTINE, "state")
+STAGING_PREFIX = ".full-"
+_RETIRED_PREFIX = ".old-"
+_READY = "_READY"
+
+
+def staging_store(root: Store, run_id: str) -> Store:
+    """Where a --full run writes until it publishes."""
+    if not root.is_local:
+        raise ValueError("--full needs a local output folder (object stores cannot rename folders); "
+                         "write the rebuild to a new prefix instead")
+    return root.child(STAGING_PREFIX + run_id)
+
+
+def publish_staged(root: Store, staging: Store) -> None:
+    """Swap a finished --full run's tables in; the marker makes an interrupted swap resumable."""
+    for name in STAGED:  # every table gets replaced, also one the rebuild left empty
+        staging.filesystem.create_dir(staging.path(name), recursive=True)
+    root.write_bytes(b"", staging.path(_READY))
+    _swap_in(root, staging)
+
+
+def recover_staged(root: Store) -> list[str]:
+    """Finish swaps that were marked ready, drop staging areas of --full runs that never finished."""
+    actions: list[str] = []
+    if not root.is_local:
+        return actions
+    for info in root.filesystem.get_file_info(pafs.FileSelector(root.root, allow_not_found=True)):
+        if info.type != pafs.FileType.Directory:
+            continue
+        if info.base_name.startswith(STAGING_PREFIX):
+            staging = Store(root.filesystem, info.path)
+            if root.exists(staging.path(_READY)):
+                _swap_in(root, staging)
+                actions.append(f"finished publishing {info.base_name}")
+            else:
+                root.filesystem.delete_dir(info.path)
+                actions.append(f"dropped unfinished {info.base_name}")
+        elif info.base_name.startswith(_RETIRED_PREFIX):
+            root.filesystem.delete_dir(info.path)
+    return actions
+
+
+def _swap_in(root: Store, staging: Store) -> None:
+    filesystem = root.filesystem
+    retired = root.path(_RETIRED_PREFIX + staging.root.rsplit("/", 1)[1][len(STAGING_PREFIX):])
+    for name in STAGED:
+        new, current = staging.path(name), root.path(name)
+        if not root.exists(new):
+            continue
+        if root.exists(current):
+            filesystem.create_dir(retired, recursive=True)
+            filesystem.move(current, f"{retired}/{name}")
+        filesystem.move(new, current)
+    _fsync_dir(root.root)
+    if root.exists(retired):
+        filesystem.delete_dir(retired)
+    filesystem.delete_dir(staging.root)

@@ -1,0 +1,128 @@
+"""The input ledger under DIR/state/ledger: every input a committed batch processed.
+
+One row per input file: path, size, mtime, SHA-256 of its bytes, documents read, and the run and batch
+that committed it. A run skips a file whose path, size and mtime match its row without opening it
+(a stat, not a hash: 100,000 unchanged files cost a directory walk); a file whose stat changed but
+whose bytes hash the same is recorded again and not reprocessed.
+
+Each batch commits one small Parquet segment after its data files (the segment is the batch's commit
+record); the end of a run folds the segments into one file. Segments are immutable and written
+atomically, so a killed run leaves at worst a batch whose data is stored but whose segment is
+missing: the next run reads those inputs again, finds their doc_ids stored and records them.
+"""
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.fs as pafs
+import pyarrow.parquet as pq
+
+from flows.sources import InputFile
+from flows.store import Store
+
+LEDGER_DIR = ("state", "ledger")
+LEDGER_SCHEMA = pa.schema([
+    pa.field("path", pa.string(), nullable=False),
+    pa.field("size", pa.int64()),
+    pa.field("mtime_ns", pa.int64()),
+    pa.field("sha256", pa.string()),
+    pa.field("documents", pa.int32()),
+    pa.field("run_id", pa.string()),
+    pa.field("batch", pa.int32()),
+])
+
+
+@dataclass(frozen=True)
+class LedgerRow:
+    path: str
+    size: int
+    mtime_ns: int
+    sha256: str
+    documents: int
+
+
+def ledger_key(item: InputFile) -> str:
+    """The absolute path of an input, so runs from another working directory still match."""
+    return str(Path(item.path).absolute())
+
+
+def file_sha256(path: Path) -> str:
+    with open(path, "rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()
+
+
+@dataclass
+class Ledger:
+    """The latest row per input path, plus the files it was read from."""
+
+    entries: dict[str, tuple[int, int, str]] = field(default_factory=dict)  # path -> (size, mtime_ns, sha256)
+    files: list[str] = field(default_factory=list)
+
+    @classmethod
+    def load(cls, store: Store) -> "Ledger":
+        folder = store.path(*LEDGER_DIR)
+        infos = store.filesystem.get_file_info(pafs.FileSelector(folder, allow_not_found=True))
+        files = sorted(i.path for i in infos if i.type == pafs.FileType.File and i.base_name.endswith(".parquet")
+                       and not i.base_name.startswith("."))
+        ledger = cls(files=files)
+        if not files:
+            return ledger
+        tables = [pq.read_table(path, filesystem=store.filesystem, schema=LEDGER_SCHEMA) for path in files]
+        table = pa.concat_tables(tables).sort_by([("run_id", "ascending"), ("batch", "ascending")])
+        # Later rows win: sorted by commit order, a dict keeps the last value for each path.
+        ledger.entries = dict(zip(table.column("path").to_pylist(),
+                                  zip(table.column("size").to_pylist(), table.column("mtime_ns").to_pylist(),
+                                      table.column("sha256").to_pylist())))
+        return ledger
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+    def unchanged(self, item: InputFile) -> bool:
+        """Same path, size and mtime as when committed: skip without reading."""
+        entry = self.entries.get(ledger_key(item))
+        return entry is not None and entry[0] == item.size and entry[1] == item.mtime_ns
+
+    def same_content(self, key: str, sha256: str) -> bool:
+        entry = self.entries.get(key)
+        return entry is not None and entry[2] == sha256
+
+    def commit(self, store: Store, rows: Sequence[LedgerRow], *, run_id: str, batch: int) -> str | None:
+        """Write one batch's rows as an immutable segment; the batch counts as committed once it exists."""
+        if not rows:
+            return None
+        table = _table(rows, run_id=run_id, batch=batch)
+        path = store.path(*LEDGER_DIR, f"segment-{run_id}-{batch:05d}.parquet")
+        store.write_table(table, path)
+        self.files.append(path)
+        for row in rows:
+            self.entries[row.path] = (row.size, row.mtime_ns, row.sha256)
+        return path
+
+    def compact(self, store: Store, *, run_id: str) -> None:
+        """Fold all segments into one file (written first, so a crash in between only leaves repeats)."""
+        if len(self.files) <= 1:
+            return
+        tables = [pq.read_table(path, filesystem=store.filesystem, schema=LEDGER_SCHEMA) for path in self.files]
+        table = pa.concat_tables(tables).sort_by([("run_id", "ascending"), ("batch", "ascending")])
+        latest: dict[str, int] = {path: index for index, path in enumerate(table.column("path").to_pylist())}
+        table = table.take(sorted(latest.values()))
+        path = store.path(*LEDGER_DIR, f"base-{run_id}.parquet")
+        store.write_table(table, path)
+        for old in self.files:
+            if old != path:
+                store.filesystem.delete_file(old)
+        self.files = [path]
+
+
+def _table(rows: Iterable[LedgerRow], *, run_id: str, batch: int) -> pa.Table:
+    rows = list(rows)
+    return pa.table({
+        "path": [r.path for r in rows], "size": [r.size for r in rows], "mtime_ns": [r.mtime_ns for r in rows],
+        "sha256": [r.sha256 for r in rows], "documents": [r.documents for r in rows],
+        "run_id": [run_id] * len(rows), "batch": [batch] * len(rows),
+    }, schema=LEDGER_SCHEMA)

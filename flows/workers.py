@@ -1,0 +1,349 @@
+"""A pool of worker processes that runs the per-document stages with a deadline per document.
+
+trafilatura (and any regex) can hang on a pathological page and has no timeout of its own; a
+thread cannot be stopped, so each document runs in a worker process and a worker that misses its
+deadline is killed, the document is reported as ``timeout`` and a fresh worker takes the rest.
+
+Workers are plain subprocesses (``python -m flows.workers``) talking length-prefixed pickles over
+their stdin/stdout, not ``multiprocessing`` children: they also start inside daemonic processes
+such as Dask workers, and they inherit nothing from a parent that has Prefect's threads running.
+"""
+from __future__ import annotations
+
+import atexit
+import importlib
+import os
+import pickle
+import selectors
+import signal
+import struct
+import subprocess
+import sys
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from typing import Any
+
+# Set to a module name that every worker imports before it starts (a custom extractor, a patch in tests).
+PRELOAD_ENV = "NEWSCLEAN_WORKER_PRELOAD"
+DEFAULT_DOC_TIMEOUT = 30.0
+# Documents sent to a worker at once: enough to make the pipe round trip negligible, few enough that
+# both workers get work from a small batch.
+CHUNK_DOCS = 32
+CHUNK_BYTES = 4 * 1024 * 1024
+# A worker imports trafilatura, ftfy and friends before it is ready; a cold start on a loaded machine is slow.
+STARTUP_TIMEOUT = 120.0
+
+_HEADER = struct.Struct("!Q")
+
+
+@dataclass(frozen=True)
+class Failure:
+    """A document the worker could not finish: ``timeout``, ``worker_crashed`` or ``error: ...``."""
+
+    reason: str
+
+
+# ----------------------------------------------------------------------------------------------
+# The jobs: what a worker does to one item. They run in the worker process (or in-process with 0 workers).
+
+_STATE: dict[str, Any] = {}
+
+
+def _decode_job(doc, context):
+    """RawDocument -> (Article without raw bytes, line keys of a text document or None)."""
+    from transforms.chrome import count_line_keys
+    from transforms.pipeline import decode_document
+
+    article = decode_document(doc)
+    keys = None
+    if not article.quarantined and article.input_format == "text":
+        keys = list(count_line_keys([article.text]))
+    return replace(article, raw=b""), keys
+
+
+def _clean_job(article, context):
+    """Decoded Article -> cleaned, structured, normalized Article without the decoded input text."""
+    from transforms.pipeline import clean_article, normalize_article, structure_article
+
+    refs = _STATE["refs"]
+    site_chrome = context.get(article.site or "", frozenset()) if article.input_format == "text" else frozenset()
+    cleaned = clean_article(article, refs=refs, site_chrome=site_chrome)
+    return replace(normalize_article(structure_article(cleaned), refs=refs), text="")
+
+
+JOBS: dict[str, Callable[[Any, Any], Any]] = {"decode": _decode_job, "clean": _clean_job}
+
+
+def _setup(refs) -> None:
+    _STATE["refs"] = refs
+
+
+# ----------------------------------------------------------------------------------------------
+# Framing
+
+
+def _frame(message: object) -> bytes:
+    payload = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+    return _HEADER.pack(len(payload)) + payload
+
+
+def _read_exactly(stream, size: int) -> bytes | None:
+    data = bytearray()
+    while len(data) < size:
+        chunk = stream.read(size - len(data))
+        if not chunk:
+            return None
+        data += chunk
+    return bytes(data)
+
+
+def _worker_main() -> None:
+    """Worker process loop: setup, then chunks of items, one reply frame per item."""
+    out = os.fdopen(os.dup(1), "wb", buffering=0)
+    os.dup2(2, 1)  # stray prints from libraries go to stderr, never into the frame stream
+    inp = sys.stdin.buffer
+    preload = os.environ.get(PRELOAD_ENV)
+    if preload:
+        importlib.import_module(preload)
+    importlib.import_module("transforms.pipeline")  # pay the imports before saying ready
+    while True:
+        header = _read_exactly(inp, _HEADER.size)
+        if header is None:
+            return
+        message = pickle.loads(_read_exactly(inp, _HEADER.unpack(header)[0]))
+        kind = message[0]
+        if kind == "setup":
+            _setup(message[1])
+            out.write(_frame(("ready",)))
+            continue
+        _, job_name, context, items = message
+        job = JOBS[job_name]
+        for item in items:
+            try:
+                reply = ("ok", job(item, context))
+            except Exception as error:  # one bad document must not take the batch down
+                reply = ("error", f"error: {type(error).__name__}: {str(error)[:200]}")
+            out.write(_frame(reply))
+
+
+# ----------------------------------------------------------------------------------------------
+# The parent side
+
+
+class _Worker:
+    def __init__(self, setup_frame: bytes):
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(p for p in sys.path if p)
+        self.process = subprocess.Popen([sys.executable, "-m", "flows.workers"], stdin=subprocess.PIPE,
+                                        stdout=subprocess.PIPE, env=env, start_new_session=True)
+        self.fd = self.process.stdout.fileno()
+        os.set_blocking(self.fd, False)
+        self.buffer = bytearray()
+        self.ready = False
+        self.started = time.monotonic()
+        self.task: list | None = None  # [chunk indexes, position]
+        self.last_progress = self.started
+        self.process.stdin.write(setup_frame)
+        self.process.stdin.flush()
+
+    def send(self, frame: bytes) -> None:
+        self.process.stdin.write(frame)
+        self.process.stdin.flush()
+        self.last_progress = time.monotonic()
+
+    def frames(self) -> list | None:
+        """Complete messages available now; None when the worker is gone."""
+        try:
+            data = os.read(self.fd, 1 << 22)
+            gone = not data
+        except BlockingIOError:
+            data, gone = b"", False
+        self.buffer += data
+        messages = []
+        while len(self.buffer) >= _HEADER.size:
+            size = _HEADER.unpack_from(self.buffer)[0]
+            if len(self.buffer) < _HEADER.size + size:
+                break
+            messages.append(pickle.loads(bytes(self.buffer[_HEADER.size:_HEADER.size + size])))
+            del self.buffer[:_HEADER.size + size]
+        if gone and not messages:
+            return None
+        return messages
+
+    def kill(self) -> None:
+        try:
+            os.killpg(self.process.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        for stream in (self.process.stdin, self.process.stdout):
+            try:
+                stream.close()
+            except OSError:
+                pass
+        self.process.wait()
+
+
+class WorkerPool:
+    """``workers`` processes running :data:`JOBS` over items, each item within ``timeout`` seconds.
+
+    ``workers=0`` runs the jobs in this process without deadlines (debugging, tests of the logic).
+    """
+
+    def __init__(self, workers: int, refs, *, timeout: float = DEFAULT_DOC_TIMEOUT):
+        self.size, self.timeout, self.refs = workers, timeout, refs
+        self._setup_frame = _frame(("setup", refs))
+        self._workers: list[_Worker] = []
+        self._lock = threading.Lock()
+        self.restarts = 0
+
+    def map(self, job: str, items: Sequence, context: object = None, *, sizes: Sequence[int] | None = None) -> list:
+        """The job's result for each item, in order; a :class:`Failure` where it timed out or crashed."""
+        if not items:
+            return []
+        if self.size <= 0:
+            return self._map_here(job, items, context)
+        with self._lock:
+            return self._map_workers(job, items, context, sizes)
+
+    def _map_here(self, job: str, items: Sequence, context: object) -> list:
+        _setup(self.refs)
+        results = []
+        for item in items:
+            try:
+                results.append(JOBS[job](item, context))
+            except Exception as error:
+                results.append(Failure(f"error: {type(error).__name__}: {str(error)[:200]}"))
+        return results
+
+    def _map_workers(self, job: str, items: Sequence, context: object, sizes: Sequence[int] | None) -> list:
+        results: list = [None] * len(items)
+        queue: deque[list[int]] = deque(_chunks(len(items), sizes))
+        while len(self._workers) < self.size:
+            self._workers.append(_Worker(self._setup_frame))
+        selector = selectors.DefaultSelector()
+        for worker in self._workers:
+            selector.register(worker.fd, selectors.EVENT_READ, worker)
+        try:
+            while queue or any(w.task for w in self._workers):
+                for worker in self._workers:
+                    if worker.ready and worker.task is None and queue:
+                        indexes = queue.popleft()
+                        worker.task = [indexes, 0]
+                        worker.send(_frame(("run", job, context, [items[i] for i in indexes])))
+                now = time.monotonic()
+                deadlines = [w.last_progress + self.timeout - now for w in self._workers if w.task]
+                deadlines += [w.started + STARTUP_TIMEOUT - now for w in self._workers if not w.ready]
+                events = selector.select(timeout=max(0.0, min(deadlines)) if deadlines else 1.0)
+                for key, _ in events:
+                    worker: _Worker = key.data
+                    messages = worker.frames()
+                    if messages is None:
+                        self._replace(worker, selector, queue, results, "worker_crashed")
+                        continue
+                    for message in messages:
+                        self._handle(worker, message, items, results)
+                now = time.monotonic()
+                for worker in list(self._workers):
+                    if worker.task and now - worker.last_progress > self.timeout:
+                        self._replace(worker, selector, queue, results, "timeout")
+                    elif not worker.ready and now - worker.started > STARTUP_TIMEOUT:
+                        raise RuntimeError("a pipeline worker did not start; run `python -m flows.workers` to see why")
+        finally:
+            selector.close()
+        return results
+
+    def _handle(self, worker: _Worker, message: tuple, items: Sequence, results: list) -> None:
+        if message[0] == "ready":
+            worker.ready = True
+            worker.last_progress = time.monotonic()
+            return
+        indexes, position = worker.task
+        index = indexes[position]
+        results[index] = message[1] if message[0] == "ok" else Failure(message[1])
+        worker.last_progress = time.monotonic()
+        worker.task[1] += 1
+        if worker.task[1] == len(indexes):
+            worker.task = None
+
+    def _replace(self, worker: _Worker, selector, queue: deque, results: list, reason: str) -> None:
+        """Kill a worker, fail the item it was on, requeue the rest of its chunk, start a new one."""
+        selector.unregister(worker.fd)
+        worker.kill()
+        self.restarts += 1
+        if worker.task:
+            indexes, position = worker.task
+            results[indexes[position]] = Failure(reason)
+            if position + 1 < len(indexes):
+                queue.appendleft(indexes[position + 1:])
+        fresh = _Worker(self._setup_frame)
+        self._workers[self._workers.index(worker)] = fresh
+        selector.register(fresh.fd, selectors.EVENT_READ, fresh)
+
+    def close(self) -> None:
+        for worker in self._workers:
+            worker.kill()
+        self._workers = []
+
+
+def _chunks(count: int, sizes: Sequence[int] | None) -> list[list[int]]:
+    """Consecutive index groups of at most CHUNK_DOCS items and about CHUNK_BYTES bytes.
+
+    >>> _chunks(5, [1, 1, CHUNK_BYTES, 1, 1])
+    [[0, 1], [2], [3, 4]]
+    """
+    chunks: list[list[int]] = []
+    current: list[int] = []
+    total = 0
+    for index in range(count):
+        size = sizes[index] if sizes else 0
+        if current and (len(current) >= CHUNK_DOCS or total + size > CHUNK_BYTES):
+            chunks.append(current)
+            current, total = [], 0
+        current.append(index)
+        total += size
+    if current:
+        chunks.append(current)
+    return chunks
+
+
+_IDLE: dict[tuple, list[WorkerPool]] = {}
+_ALL: list[WorkerPool] = []
+_POOLS_LOCK = threading.Lock()
+
+
+@contextmanager
+def leased_pool(workers: int, refs, *, timeout: float, key: str) -> Iterator[WorkerPool]:
+    """A pool for one batch, kept for the next batch in this process (worker start-up costs about a second).
+
+    Tasks running at the same time (several batches in flight on a Dask worker) get separate pools.
+    """
+    slot = (workers, timeout, key)
+    with _POOLS_LOCK:
+        idle = _IDLE.setdefault(slot, [])
+        pool = idle.pop() if idle else None
+        if pool is None:
+            pool = WorkerPool(workers, refs, timeout=timeout)
+            _ALL.append(pool)
+    try:
+        yield pool
+    finally:
+        with _POOLS_LOCK:
+            _IDLE.setdefault(slot, []).append(pool)
+
+
+@atexit.register
+def close_pools() -> None:
+    """Stop every worker this process started."""
+    with _POOLS_LOCK:
+        for pool in _ALL:
+            pool.close()
+        _ALL.clear()
+        _IDLE.clear()
+
+
+if __name__ == "__main__":
+    _worker_main()

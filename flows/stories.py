@@ -1,0 +1,219 @@
+"""Story assignment for a batch of article rows, the persisted story index and the ``stories`` table.
+
+The logic lives in :mod:`transforms.stories`; this module loads and saves the index under
+``DIR/state/stories`` and writes ``DIR/stories/stories.parquet`` from it.
+
+The index is a generation of Parquet files (``articles-G``, ``ledger-G``, ``lines-G``) plus a ``CURRENT``
+file naming G. A save writes the new generation's files first and then replaces ``CURRENT`` by
+rename, so a crash at any point leaves the previous generation readable.
+"""
+from __future__ import annotations
+
+import math
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from functools import lru_cache
+
+import pyarrow as pa
+import pyarrow.fs as pafs
+import pyarrow.parquet as pq
+
+from flows.store import Store
+from transforms.stories import StoryDoc, StoryIndex
+
+STATE_FOLDER = ("state", "stories")
+CURRENT_FILE = "CURRENT"
+STORIES = "stories"
+DEFAULT_LANGUAGE = "en"  # frequency table for articles whose language is unknown or not covered
+
+ARTICLES_INDEX_SCHEMA = pa.schema([
+    pa.field("doc_id", pa.string(), nullable=False),
+    pa.field("story_id", pa.string(), nullable=False),
+    pa.field("near_duplicate_of", pa.string()),
+    pa.field("day", pa.date32(), metadata={"doc": "publication date, else ingestion date"}),
+    pa.field("site", pa.string()),
+    pa.field("title", pa.string()),
+    pa.field("body_key", pa.string(), metadata={"doc": "hash of the normalized body; null for near duplicates"}),
+    pa.field("signature", pa.binary(), metadata={"doc": "MinHash, little-endian uint32 per permutation"}),
+    pa.field("term_slots", pa.list_(pa.int32())),
+    pa.field("term_weights", pa.list_(pa.float32())),
+])
+LEDGER_SCHEMA = pa.schema([
+    pa.field("doc_id", pa.string(), nullable=False, metadata={"doc": "the dropped exact duplicate"}),
+    pa.field("duplicate_of", pa.string(), nullable=False),
+    pa.field("story_id", pa.string()),
+    pa.field("site", pa.string()),
+    pa.field("url", pa.string()),
+    pa.field("source_uri", pa.string()),
+    pa.field("day", pa.date32()),
+    pa.field("title", pa.string()),
+])
+LINES_SCHEMA = pa.schema([pa.field("key", pa.uint64(), nullable=False)])
+
+STORIES_SCHEMA = pa.schema([
+    pa.field("story_id", pa.string(), nullable=False),
+    pa.field("first_seen", pa.date32(), metadata={"doc": "earliest publication (else ingestion) date"}),
+    pa.field("last_seen", pa.date32()),
+    pa.field("n_articles", pa.int32(), metadata={"doc": "stored articles, near duplicates included"}),
+    pa.field("n_sites", pa.int32(), metadata={"doc": "distinct sites, exact duplicates' sites included"}),
+    pa.field("n_near_duplicates", pa.int32()),
+    pa.field("n_exact_duplicates", pa.int32(), metadata={"doc": "extra copies dropped, from the ledger"}),
+    pa.field("title", pa.string(), metadata={"doc": "representative title: the earliest titled original"}),
+    pa.field("sites", pa.list_(pa.string())),
+])
+
+
+@dataclass(frozen=True)
+class StoryBatch:
+    """``rows``: the rows to write, each with ``story_id`` and ``near_duplicate_of``; ``dropped``: exact
+    duplicates, each row with ``story_id`` and ``duplicate_of`` (the doc_id it repeats), not to be written."""
+
+    rows: list[dict] = field(default_factory=list)
+    dropped: list[dict] = field(default_factory=list)
+
+
+def assign_stories(store: Store, rows: Sequence[dict]) -> StoryBatch:
+    """Give each article row a story, flag near duplicates, split off exact duplicates; save the index."""
+    index = load_index(store)
+    docs = [story_doc(row) for row in rows]
+    assignments = index.assign(docs, zipf=zipf_table)
+    save_index(store, index)
+    batch = StoryBatch()
+    for row, found in zip(rows, assignments):
+        if found.exact_duplicate_of is not None:
+            batch.dropped.append({**row, "story_id": found.story_id, "duplicate_of": found.exact_duplicate_of})
+        else:
+            batch.rows.append({**row, "story_id": found.story_id, "near_duplicate_of": found.near_duplicate_of})
+    return batch
+
+
+def story_doc(row: dict) -> StoryDoc:
+    """The fields of an articles-table row that story assignment reads."""
+    day = row.get("published") or _day(row.get("ingested_at")) or date.today()
+    return StoryDoc(
+        doc_id=row["doc_id"], body=row.get("body_normalized") or row.get("body") or "", day=day,
+        site=row.get("site"), title=row.get("title"), language=row.get("language"),
+        entities=tuple((e["name"], int(e["mentions"])) for e in row.get("entities") or ()),
+        source_uri=row.get("source_uri") or "", url=row.get("url"),
+    )
+
+
+def _day(value) -> date | None:
+    if isinstance(value, datetime):
+        return value.date()
+    return value if isinstance(value, date) else None
+
+
+@lru_cache(maxsize=64)
+def zipf_table(language: str | None) -> dict[str, float]:
+    """Zipf frequencies of the language's words from the ``wordfreq`` package (shipped data, no network)."""
+    import wordfreq
+
+    code = (language or DEFAULT_LANGUAGE).split("-")[0].lower()
+    return _zipf(code if code in wordfreq.available_languages() else DEFAULT_LANGUAGE)
+
+
+@lru_cache(maxsize=16)
+def _zipf(code: str) -> dict[str, float]:
+    import wordfreq
+
+    return {word.replace("’", "'"): math.log10(freq) + 9.0 for word, freq in wordfreq.get_frequency_dict(code).items()}
+
+
+# -- the index on disk --------------------------------------------------------------------------------
+def _folder(store: Store) -> str:
+    return store.path(*STATE_FOLDER)
+
+
+def load_index(store: Store) -> StoryIndex:
+    """The index as last saved, or an empty one."""
+    fs, folder = store.filesystem, _folder(store)
+    current = f"{folder}/{CURRENT_FILE}"
+    if fs.get_file_info(current).type != pafs.FileType.File:
+        return StoryIndex()
+    with fs.open_input_stream(current) as handle:
+        generation = handle.read().decode("utf-8").strip()
+    columns = {}
+    for name in ("articles", "ledger", "lines"):
+        with fs.open_input_file(f"{folder}/{name}-{generation}.parquet") as handle:
+            columns[name] = pq.read_table(handle).to_pydict()
+    columns["site_lines"] = columns.pop("lines")
+    return StoryIndex.from_columns(columns)
+
+
+def save_index(store: Store, index: StoryIndex) -> str:
+    """Write a new generation of the index, switch ``CURRENT`` to it atomically, drop older generations."""
+    fs, folder = store.filesystem, _folder(store)
+    fs.create_dir(folder, recursive=True)
+    generation = datetime.now().strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
+    columns = index.to_columns()
+    tables = {
+        "articles": pa.Table.from_pydict(columns["articles"], schema=ARTICLES_INDEX_SCHEMA),
+        "ledger": pa.Table.from_pydict(columns["ledger"], schema=LEDGER_SCHEMA),
+        "lines": pa.Table.from_pydict(columns["site_lines"], schema=LINES_SCHEMA),
+    }
+    for name, table in tables.items():
+        _write_atomic(fs, f"{folder}/{name}-{generation}.parquet", table)
+    temporary = f"{folder}/.{CURRENT_FILE}-{generation}.tmp"
+    with fs.open_output_stream(temporary) as sink:
+        sink.write(generation.encode("utf-8"))
+    fs.move(temporary, f"{folder}/{CURRENT_FILE}")
+    for info in fs.get_file_info(pafs.FileSelector(folder)):
+        if info.base_name.endswith(".parquet") and not info.base_name.endswith(f"-{generation}.parquet"):
+            fs.delete_file(info.path)
+    return generation
+
+
+def _write_atomic(fs: pafs.FileSystem, final: str, table: pa.Table) -> None:
+    folder, name = final.rsplit("/", 1)
+    temporary = f"{folder}/.{name}-{uuid.uuid4().hex[:8]}.tmp"
+    with fs.open_output_stream(temporary) as sink:
+        pq.write_table(table, sink, compression="zstd")
+    fs.move(temporary, final)
+
+
+# -- the stories table --------------------------------------------------------------------------------
+def story_rows(index: StoryIndex) -> list[dict]:
+    """One row per story, aggregated from the index and its duplicate ledger."""
+    stories: dict[str, dict] = {}
+    for position, story in enumerate(index.story_ids):
+        day = date.fromordinal(index.days[position])
+        entry = stories.setdefault(story, {"story_id": story, "first_seen": day, "last_seen": day, "n_articles": 0,
+                                           "sites": set(), "n_near_duplicates": 0, "n_exact_duplicates": 0,
+                                           "title": None, "_title_day": None})
+        entry["first_seen"] = min(entry["first_seen"], day)
+        entry["last_seen"] = max(entry["last_seen"], day)
+        entry["n_articles"] += 1
+        if index.sites[position]:
+            entry["sites"].add(index.sites[position])
+        if index.near_duplicate_of[position]:
+            entry["n_near_duplicates"] += 1
+        title = (index.titles[position] or "").strip()
+        # The earliest original's title stands for the story; near duplicates often carry a rewritten one.
+        if title and not index.near_duplicate_of[position] and (entry["_title_day"] is None or day < entry["_title_day"]):
+            entry["title"], entry["_title_day"] = title, day
+    for extra in index.ledger:
+        entry = stories.get(extra["story_id"])
+        if entry is not None:
+            entry["n_exact_duplicates"] += 1
+            if extra["site"]:
+                entry["sites"].add(extra["site"])
+    rows = []
+    for entry in stories.values():
+        entry.pop("_title_day")
+        entry["sites"] = sorted(entry["sites"])
+        entry["n_sites"] = len(entry["sites"])
+        rows.append(entry)
+    return sorted(rows, key=lambda r: (r["first_seen"], r["story_id"]))
+
+
+def write_stories_table(store: Store) -> str:
+    """(Re)write ``DIR/stories/stories.parquet`` from the index; the file is replaced whole or not at all."""
+    table = pa.Table.from_pylist(story_rows(load_index(store)), schema=STORIES_SCHEMA)
+    folder = store.path(STORIES)
+    store.filesystem.create_dir(folder, recursive=True)
+    final = f"{folder}/{STORIES}.parquet"
+    _write_atomic(store.filesystem, final, table)
+    return final

@@ -1,0 +1,169 @@
+#!/usr/bin/env python3
+"""Pairwise precision and recall of story assignment on hand-labelled pairs of ../shared/bench/text pages.
+
+The labels (tests/goldens/stories/bench_pairs.csv) are page ids and a judgement made by reading the pages:
+``same`` (one event), ``unsure`` (left out of the score) or ``different``; every pair of bench pages not
+listed is ``different`` (all 181 pages were read). A pair counts as predicted same when both pages get
+the same story_id. Targets: recall >= 0.9, precision >= 0.98.
+
+Pages go through the flow's functions: decode_document -> clean_article (site chrome learned per site,
+as the flow does) -> structure_article -> normalize_article, then StoryIndex.assign. The site of a page
+is the host of the canonical URL in the served HTML page (the input a crawler has; no ground truth is
+read); ``--no-sites`` puts every page in one site, as a folder of text files would be.
+
+Usage: .venv/bin/python scripts/eval_stories.py [--bench DIR] [--runs N] [--sweep] [--no-sites] [--show]
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import gzip
+import itertools
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from datetime import date
+from pathlib import Path
+from urllib.parse import urlparse
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import transforms.stories as stories  # noqa: E402
+from flows.stories import zipf_table  # noqa: E402
+from transforms.chrome import count_line_keys, site_chrome_keys  # noqa: E402
+from transforms.pipeline import (References, clean_article, decode_document, normalize_article,  # noqa: E402
+                                 structure_article)
+from transforms.records import RawDocument  # noqa: E402
+
+DEFAULT_BENCH = ROOT.parent / "shared" / "bench"
+PAIRS = ROOT / "tests" / "goldens" / "stories" / "bench_pairs.csv"
+RUN_DAY = date(2019, 11, 20)  # ingestion day for pages that give no publication date
+_CANONICAL = (
+    re.compile(r"<link[^>]+rel=[\"']canonical[\"'][^>]*href=[\"'](https?://[^\"']+)", re.I),
+    re.compile(r"<link[^>]+href=[\"'](https?://[^\"']+)[\"'][^>]*rel=[\"']canonical", re.I),
+    re.compile(r"<meta[^>]+property=[\"']og:url[\"'][^>]*content=[\"'](https?://[^\"']+)", re.I),
+    re.compile(r"<meta[^>]+content=[\"'](https?://[^\"']+)[\"'][^>]*property=[\"']og:url", re.I),
+)
+
+
+def references(seeds: Path = ROOT / "seeds") -> References:
+    """The flow's references; from the committed seed tables when the working copy's do not load."""
+    from flows.seeds import load_references
+    try:
+        return load_references(seeds)
+    except (ValueError, OSError) as error:  # a colleague's half-edited seed table: fall back to HEAD's
+        print(f"warning: seeds in {seeds} do not load ({error}); using the committed ones", file=sys.stderr)
+        folder = Path(tempfile.mkdtemp(prefix="seeds-"))
+        for path in seeds.glob("*.csv"):
+            shown = subprocess.run(["git", "-C", str(ROOT), "show", f"HEAD:seeds/{path.name}"], capture_output=True)
+            if shown.returncode == 0:
+                (folder / path.name).write_bytes(shown.stdout)
+        return load_references(folder)
+
+
+def page_site(html_path: Path) -> str | None:
+    """Host of the page's canonical URL (or og:url), read from the served HTML."""
+    if not html_path.is_file():
+        return None
+    head = gzip.open(html_path).read().decode("utf-8", "replace")
+    for pattern in _CANONICAL:
+        match = pattern.search(head)
+        if match:
+            return urlparse(match.group(1)).hostname
+    return None
+
+
+def bench_docs(bench: Path, *, sites: bool = True) -> list[stories.StoryDoc]:
+    """The bench text pages as the flow would clean them, ready for story assignment."""
+    refs = references()
+    paths = sorted((bench / "text").glob("*.txt"))
+    raw = []
+    for path in paths:
+        site = page_site(bench / "html" / f"{path.stem}.html.gz") if sites else None
+        raw.append(RawDocument(source_uri=str(path), raw=path.read_bytes(), format_hint="text",
+                               folder_site=site or path.parent.name))
+    decoded = [decode_document(doc) for doc in raw]
+    by_site = defaultdict(list)
+    for article in decoded:
+        by_site[article.site].append(article.text)
+    chrome = {site: site_chrome_keys(count_line_keys(texts)) for site, texts in by_site.items()}
+    docs = []
+    for path, article in zip(paths, decoded):
+        article = clean_article(article, refs=refs, site_chrome=chrome[article.site])
+        article = normalize_article(structure_article(article), refs=refs)
+        docs.append(stories.StoryDoc(
+            doc_id=path.stem, body=article.body_normalized, day=article.published or RUN_DAY, site=article.site,
+            title=article.title, language=article.language,
+            entities=tuple((e.name, e.mentions) for e in article.entities), source_uri=str(path)))
+    return docs
+
+
+def load_pairs(path: Path = PAIRS) -> dict[frozenset, str]:
+    with path.open(newline="", encoding="utf-8") as handle:
+        return {frozenset((row["a"], row["b"])): row["label"] for row in csv.DictReader(handle)}
+
+
+def cluster(docs: list[stories.StoryDoc], *, runs: int = 1) -> dict[str, str]:
+    """doc_id -> story_id, the docs split into ``runs`` consecutive batches against one index."""
+    index = stories.StoryIndex()
+    size = -(-len(docs) // runs)
+    out = {}
+    for start in range(0, len(docs), size):
+        for found in index.assign(docs[start: start + size], zipf=zipf_table):
+            out[found.doc_id] = found.story_id
+    return out
+
+
+def score(story_of: dict[str, str], labels: dict[frozenset, str]) -> dict:
+    """Pairwise precision and recall over all labelled pairs (unsure ones left out)."""
+    tp = fp = fn = 0
+    false_pos, false_neg = [], []
+    for a, b in itertools.combinations(sorted(story_of), 2):
+        label = labels.get(frozenset((a, b)), "different")
+        if label == "unsure":
+            continue
+        predicted = story_of[a] == story_of[b]
+        if predicted and label == "same":
+            tp += 1
+        elif predicted:
+            fp += 1
+            false_pos.append((a[:10], b[:10]))
+        elif label == "same":
+            fn += 1
+            false_neg.append((a[:10], b[:10]))
+    precision = tp / (tp + fp) if tp + fp else 1.0
+    recall = tp / (tp + fn) if tp + fn else 1.0
+    return {"precision": round(precision, 3), "recall": round(recall, 3), "tp": tp, "fp": fp, "fn": fn,
+            "false_positives": false_pos, "false_negatives": false_neg}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--bench", type=Path, default=DEFAULT_BENCH)
+    ap.add_argument("--runs", type=int, default=1, help="split the pages into this many consecutive runs")
+    ap.add_argument("--sweep", action="store_true", help="score a range of STORY_SIMILARITY values")
+    ap.add_argument("--no-sites", action="store_true", help="treat every page as coming from one site")
+    ap.add_argument("--show", action="store_true", help="list the false positive and negative pairs")
+    args = ap.parse_args()
+    started = time.monotonic()
+    docs = bench_docs(args.bench, sites=not args.no_sites)
+    labels = load_pairs()
+    print(f"{len(docs)} pages cleaned in {time.monotonic() - started:.1f}s; "
+          f"{sum(v == 'same' for v in labels.values())} same pairs labelled")
+    thresholds = [round(0.14 + 0.02 * i, 2) for i in range(14)] if args.sweep else [stories.STORY_SIMILARITY]
+    for threshold in thresholds:
+        stories.STORY_SIMILARITY = threshold
+        result = score(cluster(docs, runs=args.runs), labels)
+        print(f"STORY_SIMILARITY={threshold:.2f} precision={result['precision']:.3f} recall={result['recall']:.3f} "
+              f"tp={result['tp']} fp={result['fp']} fn={result['fn']}")
+        if args.show:
+            print("  false positives:", result["false_positives"])
+            print("  false negatives:", result["false_negatives"])
+
+
+if __name__ == "__main__":
+    main()

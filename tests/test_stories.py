@@ -1,0 +1,150 @@
+"""Story clustering and duplicate control: the sample story, near and exact copies, persistence, purity."""
+from __future__ import annotations
+
+import ast
+import csv
+from datetime import date, datetime, timezone
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+from flows.stories import assign_stories, load_index, save_index, story_doc, write_stories_table, zipf_table
+from flows.store import Store, article_row
+from transforms import stories
+from transforms.pipeline import clean_article, decode_document, normalize_article, structure_article
+from transforms.records import RawDocument
+
+ROOT = Path(__file__).resolve().parent.parent
+SEED_ARTICLES = sorted((ROOT / "seeds" / "articles").glob("*.txt"))
+GOLDENS = ROOT / "tests" / "goldens" / "stories"
+BENCH_TEXT = ROOT.parent / "shared" / "bench" / "text"
+INGESTED = datetime(2025, 2, 28, 6, 0, tzinfo=timezone.utc)
+OUTLETS = ("kyivpost.com", "pravda.com.ua", "euromaidanpress.com", "unian.info", "hotnews.ro")
+
+
+@pytest.fixture(scope="module")
+def refs():
+    from flows.seeds import load_references
+
+    return load_references()
+
+
+def rows_for(raws: list[tuple[bytes, str]], refs) -> list[dict]:
+    """Articles-table rows, built the way the flow builds them, for (raw bytes, site) pairs."""
+    rows = []
+    for number, (raw, site) in enumerate(raws):
+        doc = RawDocument(source_uri=f"mem://{site}/{number}.txt", raw=raw, format_hint="text", site=site)
+        article = clean_article(decode_document(doc), refs=refs)
+        article = normalize_article(structure_article(article), refs=refs)
+        assert not article.quarantined, article.quarantine_reasons
+        rows.append(article_row(article, ingested_at=INGESTED, run_id="test"))
+    return rows
+
+
+@pytest.fixture(scope="module")
+def sample_rows(refs):
+    return rows_for([(path.read_bytes(), site) for path, site in zip(SEED_ARTICLES, OUTLETS)], refs)
+
+
+def test_five_sample_articles_are_one_story(tmp_path, sample_rows):
+    batch = assign_stories(Store.open(str(tmp_path)), sample_rows)
+    assert not batch.dropped
+    assert len({row["story_id"] for row in batch.rows}) == 1
+    assert all(row["near_duplicate_of"] is None for row in batch.rows)  # own words, not copies
+
+
+def test_sample_story_gathers_articles_across_two_runs(tmp_path, sample_rows):
+    first = assign_stories(Store.open(str(tmp_path)), sample_rows[:2])
+    second = assign_stories(Store.open(str(tmp_path)), sample_rows[2:])  # a new process: index read from disk
+    assert len({row["story_id"] for row in first.rows + second.rows}) == 1
+    assert len(load_index(Store.open(str(tmp_path)))) == 5
+
+
+def test_copy_with_other_chrome_is_a_near_duplicate_of_the_original(tmp_path, refs, sample_rows):
+    original = SEED_ARTICLES[3].read_text(encoding="utf-8")
+    chrome = (GOLDENS / "other_chrome.txt").read_text(encoding="utf-8").split("----\n")
+    copy = rows_for([((chrome[0] + original + chrome[1]).encode("utf-8"), "mirror.example")], refs)
+    store = Store.open(str(tmp_path))
+    stored = assign_stories(store, sample_rows)
+    batch = assign_stories(store, copy)
+    assert batch.rows[0]["near_duplicate_of"] == sample_rows[3]["doc_id"]
+    assert batch.rows[0]["story_id"] == stored.rows[3]["story_id"]
+
+
+def test_exact_duplicates_are_dropped_and_recorded(tmp_path, refs, sample_rows):
+    again = rows_for([(SEED_ARTICLES[0].read_bytes() + b"\n\n", "syndicator.example")], refs)
+    store = Store.open(str(tmp_path))
+    assign_stories(store, sample_rows[:1])
+    batch = assign_stories(store, again + again)  # a re-scrape, twice in one batch
+    assert batch.rows == []
+    assert [row["duplicate_of"] for row in batch.dropped] == [sample_rows[0]["doc_id"]] * 2
+    index = load_index(store)
+    assert len(index) == 1 and len(index.ledger) == 2
+
+
+def test_stories_table(tmp_path, refs, sample_rows):
+    store = Store.open(str(tmp_path))
+    assign_stories(store, sample_rows)
+    assign_stories(store, rows_for([(SEED_ARTICLES[0].read_bytes() + b" ", "syndicator.example")], refs))
+    table = pq.read_table(write_stories_table(store)).to_pylist()
+    assert len(table) == 1
+    story = table[0]
+    assert story["n_articles"] == 5 and story["n_exact_duplicates"] == 1
+    assert story["n_sites"] == 6  # the five outlets and the syndicator
+    assert story["first_seen"] <= story["last_seen"]
+    assert story["title"]
+
+
+def test_pages_of_one_site_about_different_things_stay_apart(tmp_path, refs):
+    """Same-site pages labelled 'different' in the bench pairs, fed as one site."""
+    with (GOLDENS / "bench_pairs.csv").open(newline="", encoding="utf-8") as handle:
+        pairs = [row for row in csv.DictReader(handle) if row["note"] == "same site, different pages"]
+    if not BENCH_TEXT.is_dir():
+        pytest.skip("../shared/bench is not beside the repository")
+    store = Store.open(str(tmp_path))
+    checked = 0
+    for row in pairs:
+        raws = [((BENCH_TEXT / f"{name}.txt").read_bytes(), "one-site.example") for name in (row["a"], row["b"])]
+        articles = rows_for(raws, refs)
+        if stories.body_key(articles[0]["body_normalized"]) == stories.body_key(articles[1]["body_normalized"]):
+            continue  # the cleaner left only the site's chrome in both: an exact duplicate by definition
+        batch = assign_stories(store, articles)
+        assert batch.rows[0]["story_id"] != batch.rows[1]["story_id"], row
+        checked += 1
+    assert checked >= len(pairs) - 2
+
+
+def test_index_survives_a_crash_between_files(tmp_path, sample_rows):
+    store = Store.open(str(tmp_path))
+    assign_stories(store, sample_rows[:2])
+    folder = Path(store.path("state", "stories"))
+    generation = (folder / "CURRENT").read_text()
+    # A crash after writing a new generation's files but before switching CURRENT leaves junk behind.
+    (folder / "articles-crashed.parquet").write_bytes(b"not parquet")
+    (folder / ".CURRENT-crashed.tmp").write_text("crashed")
+    index = load_index(store)
+    assert len(index) == 2 and (folder / "CURRENT").read_text() == generation
+    save_index(store, index)
+    assert not (folder / "articles-crashed.parquet").exists()
+
+
+def test_index_round_trips_through_columns(sample_rows):
+    index = stories.StoryIndex()
+    index.assign([story_doc(row) for row in sample_rows], zipf=zipf_table)
+    again = stories.StoryIndex.from_columns(index.to_columns())
+    assert again.to_columns() == index.to_columns()
+
+
+def test_story_window_keeps_distant_dates_apart(sample_rows):
+    index = stories.StoryIndex()
+    late = story_doc({**sample_rows[1], "published": date(2025, 6, 1)})
+    found = index.assign([story_doc(sample_rows[0]), late], zipf=zipf_table)
+    assert found[0].story_id != found[1].story_id
+
+
+def test_transforms_stories_is_pure():
+    tree = ast.parse((ROOT / "transforms" / "stories.py").read_text(encoding="utf-8"))
+    imported = {alias.name.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
+    imported |= {node.module.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module}
+    assert not imported & {"prefect", "great_expectations", "pyarrow", "pandas", "duckdb", "polars", "os", "pathlib", "flows"}

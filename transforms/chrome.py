@@ -17,10 +17,13 @@ Headline, bylines, captions and a leading date are collected into their fields a
 from __future__ import annotations
 
 import re
+import string
 import unicodedata
+from bisect import bisect_right
 from collections import Counter
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
+from typing import NamedTuple
 
 from transforms.records import RemovedLine
 
@@ -43,6 +46,8 @@ LEAD_WINDOW = 4
 # Prose lines: at least this many words, or a sentence of at least this many.
 LONG_LINE_WORDS = 15
 SENTENCE_WORDS = 7
+# Whole-line patterns are tried on lines up to this long; longer lines are prose or a page copy.
+WHOLE_LINE_MAX_CHARS = 240
 # A single line this long that contains two of the page's paragraphs is a flattened copy of the article.
 COPY_MIN_WORDS = 150
 # Readers' comments are only looked for after this many words of article prose.
@@ -61,11 +66,14 @@ _DIGIT = re.compile(r"\d")
 _WORD = re.compile(r"\w+", re.UNICODE)
 # Scripts written without spaces: count characters, two to a word, so a Japanese paragraph is not "one word".
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
-_TERMINAL = re.compile(r"[.!?…:;。！？][\"'”’»)\]]*$")
-_SENTENCE_END = re.compile(r"[.!?…。！？][\"'”’»)\]]*$")
 _NAME = re.compile(r"[A-ZÀ-ÖØ-ÞĀ-ſ][\w.'’-]*(?:\s+(?:[A-ZÀ-ÖØ-ÞĀ-ſ][\w.'’-]*|de|van|von|der|da|al|bin|el|la|di)){1,4}")
 # An embedded post's signature ("— Name (@handle) November 19, 2019") or a URL: article content, not a dateline.
 _EMBED_OR_URL = re.compile(r"^[—–-]|\(@\w+\)|://")
+_NEVER = re.compile(r"(?!)")
+_CLOSERS = "\"'”’»)]"
+_TERMINALS = frozenset(".!?…:;。！？")  # a sentence end, or a colon that leads into a list or quote
+_SENTENCE_ENDS = frozenset(".!?…。！？")
+_PUNCT = re.compile(r"[^\w\s]+|_+")
 _CLOCK = re.compile(r"\b\d{1,2}[:.]\d\d\b\s*(?:[ap]\.?m\.?|uhr|h)?", re.I)
 _AGO = re.compile(r"\b\d+\s*\w+\s+ago\b", re.I)
 _COMMENT_WORDS = re.compile(r"\b(comments?|repl(y|ies)|responses?|discussion|conversation|says|said|wrote|comentários?|comentarios?|commentaires?|kommentare?|commenti|комментари\w*)\b")
@@ -102,11 +110,19 @@ _SPECIAL_RULES = ("caption", "byline", "dateline", "author_box")
 
 @dataclass(frozen=True)
 class ChromeLexicon:
-    """Chrome phrases and patterns, tail markers and stop words, from the seed tables in ``LEXICON_FILES``."""
+    """Chrome phrases and patterns, tail markers and stop words, from the seed tables in ``LEXICON_FILES``.
+
+    Whole-line patterns are compiled into one alternation tried on short lines; ``contains`` patterns run once
+    over a whole (lower-cased) document, so write them to start with a literal word: the regex engine then
+    skips to that word instead of trying every position.
+    """
 
     exact: Mapping[str, str]  # line key -> rule
-    patterns: tuple[tuple[re.Pattern[str], str], ...]  # whole-line patterns
-    searches: tuple[tuple[re.Pattern[str], str], ...]  # patterns that mark a line wherever they occur in it
+    # Per kind (ignoring case, cased): first character -> alternation of the whole-line patterns that can start
+    # with it, key "" -> all of them; group ``r<N>`` names rules[N].
+    whole: tuple[Mapping[str, re.Pattern[str]], ...]
+    rules: tuple[str, ...]
+    anywhere: tuple[tuple[re.Pattern[str], bool, str], ...]  # (pattern, cased, rule), in table order
     tail_markers: frozenset[str]  # line keys
     tail_prefixes: frozenset[str] = frozenset()  # markers that also start a longer line ("More on TOPIC")
     stopwords: frozenset[str] = frozenset()
@@ -118,37 +134,46 @@ class ChromeLexicon:
         tail_markers: Iterable[Mapping[str, str]] = (),
         stopwords: Iterable[Mapping[str, str]] = (),
     ) -> "ChromeLexicon":
-        """Build from CSV rows with ``pattern, match, rule``, ``marker`` and ``word`` columns.
+        """Build from CSV rows with ``pattern, match, rule``, ``marker, match`` and ``word`` columns.
 
         ``match`` is ``line`` (the whole line, compared by :func:`line_key`), ``regex`` / ``regex_cased``
-        (a pattern the whole stripped line must match) or ``contains`` / ``contains_cased`` (anywhere).
+        (a pattern the whole stripped line must match) or ``contains`` / ``contains_cased`` (anywhere in the
+        line; ``contains`` patterns see lower-cased text and should be written in lower case).
 
         >>> lex = ChromeLexicon.from_rows([{"pattern": "advertisement", "match": "line", "rule": "ad"}])
         >>> lex.rule_for("Advertisement")
         'ad'
         """
         exact: dict[str, str] = {}
-        patterns: list[tuple[re.Pattern[str], str]] = []
-        searches: list[tuple[re.Pattern[str], str]] = []
+        whole: dict[str, list[str]] = {"regex": [], "regex_cased": []}
+        rules: list[str] = []
+        anywhere: list[tuple[re.Pattern[str], bool, str]] = []
         for row in phrases:
             match, pattern, rule = row.get("match") or "line", row["pattern"], row["rule"]
-            if match == "line":
-                exact[line_key(pattern)] = rule
-            elif match in ("regex", "regex_cased", "contains", "contains_cased"):
-                flags = 0 if match.endswith("_cased") else re.IGNORECASE
-                target = searches if match.startswith("contains") else patterns
-                target.append((re.compile(pattern, flags), rule))
-            else:
-                raise ValueError(f"unknown match kind {match!r} for pattern {pattern!r}")
+            try:
+                if match == "line":
+                    exact.setdefault(line_key(pattern), rule)
+                elif match in whole:
+                    re.compile(pattern)
+                    whole[match].append(f"(?P<r{len(rules)}>{pattern})")
+                    rules.append(rule)
+                elif match in ("contains", "contains_cased"):
+                    anywhere.append((re.compile(pattern, re.MULTILINE), match == "contains_cased", rule))
+                else:
+                    raise ValueError(f"unknown match kind {match!r}")
+            except re.error as error:
+                raise ValueError(f"bad pattern {pattern!r}: {error}") from None
         markers: dict[str, bool] = {}
         for row in tail_markers:
             match = row.get("match") or "line"
             if match not in ("line", "prefix"):
                 raise ValueError(f"unknown match kind {match!r} for tail marker {row['marker']!r}")
             markers[line_key(row["marker"])] = match == "prefix"
-        words = frozenset(row["word"].strip().lower() for row in stopwords)
-        return cls(exact=exact, patterns=tuple(patterns), searches=tuple(searches), tail_markers=frozenset(markers),
-                   tail_prefixes=frozenset(key for key, prefix in markers.items() if prefix), stopwords=words)
+        compiled = tuple(_dispatch(whole[kind], cased=kind.endswith("_cased")) for kind in whole if whole[kind])
+        return cls(exact=exact, whole=compiled, rules=tuple(rules), anywhere=tuple(anywhere),
+                   tail_markers=frozenset(markers),
+                   tail_prefixes=frozenset(key for key, prefix in markers.items() if prefix),
+                   stopwords=frozenset(row["word"].strip().lower() for row in stopwords))
 
     @classmethod
     def from_tables(cls, tables: Mapping[str, list[dict[str, str]]]) -> "ChromeLexicon":
@@ -167,17 +192,135 @@ class ChromeLexicon:
         'caption'
         """
         stripped = line.strip()
-        rule = self.exact.get(line_key(stripped) if key is None else key)
-        if rule:
+        return self._line_rule(stripped, line_key(stripped) if key is None else key) or next(
+            iter(self._anywhere_rules([stripped]).values()), None)
+
+    def _line_rule(self, stripped: str, key: str) -> str | None:
+        rule = self.exact.get(key)
+        if rule or len(stripped) > WHOLE_LINE_MAX_CHARS:
             return rule
-        if len(stripped) <= 1200:
-            for pattern, rule in self.patterns:
-                if pattern.fullmatch(stripped):
-                    return rule
-        for pattern, rule in self.searches:
-            if pattern.search(stripped):
-                return rule
+        first = stripped[0]
+        for buckets in self.whole:
+            pattern = buckets.get(first if first.isascii() else "", buckets[""])
+            found = pattern.fullmatch(stripped)
+            if found:
+                return self.rules[int(found.lastgroup[1:])]
         return None
+
+    def _anywhere_rules(self, lines: list[str]) -> dict[int, str]:
+        """Line index -> rule of the first ``contains`` pattern that occurs in it; one pass per pattern."""
+        if not self.anywhere:
+            return {}
+        lowered = [line.lower() for line in lines]
+        texts = {False: "\n".join(lowered), True: "\n".join(lines)}
+        starts = {cased: _line_starts(lines if cased else lowered) for cased in (False, True)}
+        found: dict[int, str] = {}
+        for pattern, cased, rule in self.anywhere:
+            for match in pattern.finditer(texts[cased]):
+                found.setdefault(bisect_right(starts[cased], match.start()) - 1, rule)
+        return found
+
+
+def _dispatch(patterns: list[str], *, cased: bool) -> dict[str, re.Pattern[str]]:
+    """Alternations of ``patterns`` per ASCII first character, so a line tries only the patterns that can match it."""
+    flags = 0 if cased else re.IGNORECASE
+    firsts = [_first_chars(pattern, ignorecase=not cased) for pattern in patterns]
+    chars = set().union(*(first for first in firsts if first is not None))
+    buckets = {"": re.compile("|".join(patterns), flags)}
+    for char in sorted(c for c in chars if c.isascii()):
+        chosen = [p for p, first in zip(patterns, firsts) if first is None or char in first]
+        buckets[char] = re.compile("|".join(chosen), flags) if chosen else _NEVER
+    # An ASCII first character no pattern can start with still has to try the patterns that can start anywhere.
+    anywhere = [p for p, first in zip(patterns, firsts) if first is None]
+    buckets["*"] = re.compile("|".join(anywhere), flags) if anywhere else _NEVER
+    return _FirstCharIndex(buckets)
+
+
+class _FirstCharIndex(dict):
+    def __missing__(self, char: str) -> re.Pattern[str]:
+        return self["*"] if char else self[""]
+
+    def get(self, char, default=None):  # noqa: D102 - dict.get does not call __missing__
+        return self[char]
+
+
+def _first_chars(pattern: str, *, ignorecase: bool) -> frozenset[str] | None:
+    """The ASCII characters a match of ``pattern`` can start with, or None when that cannot be told.
+
+    Reads the parsed pattern (``re._parser``, internal); anything it does not know means None, which only
+    costs speed.
+
+    >>> sorted(_first_chars(r"(read|see) more", ignorecase=True))
+    ['R', 'S', 'r', 's']
+    >>> _first_chars(r".{1,60} said:", ignorecase=False) is None
+    True
+    """
+    try:
+        from re import _constants as C, _parser as parser
+        tree = parser.parse(pattern)
+    except Exception:  # noqa: BLE001 - an unknown regex internals version only disables the index
+        return None
+    digits, letters = frozenset("0123456789"), frozenset(string.ascii_letters)
+
+    def chars(code: int) -> set[str]:
+        char = chr(code)
+        return {char.lower(), char.upper()} if ignorecase else {char}
+
+    def first(items) -> set[str] | None:
+        out: set[str] = set()
+        for op, arg in items:
+            if op is C.AT:
+                continue
+            if op is C.LITERAL:
+                return out | chars(arg)
+            if op is C.IN:
+                for kind, value in arg:
+                    if kind is C.LITERAL:
+                        out |= chars(value)
+                    elif kind is C.RANGE:
+                        for code in range(value[0], min(value[1], 127) + 1):
+                            out |= chars(code)
+                    elif kind is C.CATEGORY and value is C.CATEGORY_DIGIT:
+                        out |= digits
+                    elif kind is C.CATEGORY and value is C.CATEGORY_WORD:
+                        out |= digits | letters | {"_"}
+                    else:
+                        return None
+                return out
+            if op is C.SUBPATTERN:
+                inner = first(arg[-1])
+                return None if inner is None else out | inner
+            if op is C.BRANCH:
+                for branch in arg[1]:
+                    inner = first(branch)
+                    if inner is None:
+                        return None
+                    out |= inner
+                return out
+            if op in (C.MAX_REPEAT, C.MIN_REPEAT):
+                low, _high, sub = arg
+                inner = first(sub)
+                if inner is None:
+                    return None
+                out |= inner
+                if low > 0:
+                    return out
+                continue
+            if op is C.CATEGORY or op is C.ANY or op is C.NOT_LITERAL:
+                return None
+            return None
+        return None  # the pattern can match an empty prefix: no dispatch
+
+    found = first(tree)
+    return None if found is None else frozenset(found)
+
+
+def _line_starts(lines: list[str]) -> list[int]:
+    starts, offset = [], 0
+    for line in lines:
+        starts.append(offset)
+        offset += len(line) + 1
+    return starts
 
 
 @dataclass(frozen=True)
@@ -191,8 +334,9 @@ class StrippedText:
     input_lines: int = 0
 
 
-@dataclass(frozen=True)
-class _Line:
+class _Line(NamedTuple):
+    """One non-empty line and its features (a named tuple: thousands are built per second)."""
+
     text: str
     key: str
     words: int
@@ -221,7 +365,7 @@ def learnable_line(line: str) -> bool:
     (True, False)
     """
     stripped = line.strip()
-    if not stripped or _SENTENCE_END.search(stripped):
+    if not stripped or _ends_sentence(stripped):
         return False
     return len(_WORD.findall(stripped)) <= SITE_CHROME_MAX_WORDS
 
@@ -263,7 +407,10 @@ def strip_chrome(text: str, *, lexicon: ChromeLexicon, site_chrome: frozenset[st
     """
     raw_lines = text.splitlines()
     positions = [i for i, raw in enumerate(raw_lines) if raw.strip()]
-    lines = [_features(raw_lines[i].strip(), lexicon, site_chrome) for i in positions]
+    texts = [raw_lines[i].strip() for i in positions]
+    anywhere = lexicon._anywhere_rules(texts)
+    keys = _line_keys(texts)
+    lines = [_features(line, key, lexicon, site_chrome, anywhere.get(k)) for k, (line, key) in enumerate(zip(texts, keys))]
     n = len(lines)
     if not n:
         return StrippedText(body="", chrome=(), input_lines=0)
@@ -271,7 +418,8 @@ def strip_chrome(text: str, *, lexicon: ChromeLexicon, site_chrome: frozenset[st
     lead = _LEADING_DATE.match(first_text)
     if lead and len(first_text) - lead.end() > 20:
         published = lead["date"]
-        lines[0] = _features(first_text[lead.end():], lexicon, site_chrome)
+        rest = first_text[lead.end():]
+        lines[0] = _features(rest, line_key(rest), lexicon, site_chrome, anywhere.get(0))
     lines = _mark_copies(lines)
     scores = [_score(line) for line in lines]
     for i, line in enumerate(lines):
@@ -290,7 +438,9 @@ def strip_chrome(text: str, *, lexicon: ChromeLexicon, site_chrome: frozenset[st
 
     title = _find_title(lines, start, verdicts)
     if title is not None:
-        verdicts[title] = "title"
+        for i in range(start):  # every copy of the headline above the article
+            if lines[i].key == lines[title].key:
+                verdicts[i] = "title"
     removed: list[RemovedLine] = []
     captions: list[str] = []
     authors: list[str] = []
@@ -324,39 +474,55 @@ def strip_chrome(text: str, *, lexicon: ChromeLexicon, site_chrome: frozenset[st
     )
 
 
-def _features(text: str, lexicon: ChromeLexicon, site_chrome: frozenset[str]) -> _Line:
-    key = line_key(text)
-    tokens = _WORD.findall(text)
-    cjk = len(_CJK.findall(text))
-    words = len(tokens) + cjk // 2 if cjk else len(tokens)
-    lowered = [t.lower() for t in tokens]
-    stops = sum(1 for t in lowered if t in lexicon.stopwords)
-    long_tokens = [t for t in tokens if len(t) > 3 and not t.isdigit()]
-    title_case = bool(long_tokens) and sum(1 for t in long_tokens if t[0].isupper()) >= 0.7 * len(long_tokens)
-    teaser = _headline_prefix(text, tokens)
-    rule = lexicon.rule_for(text, key)
+def _features(text: str, key: str, lexicon: ChromeLexicon, site_chrome: frozenset[str], found: str | None) -> _Line:
+    # Counts come from the key (lower case, digits as 0, punctuation gone): its words are the line's \w+ tokens.
+    tokens = key.split()
+    count = len(tokens)
+    words = count if text.isascii() else count + len(_CJK.findall(text)) // 2
+    stops = sum(map(lexicon.stopwords.__contains__, tokens))
+    title_case = teaser = False
+    if count < LONG_LINE_WORDS:  # title case only matters for lines too short to be prose by length
+        capitals = [word[0].isupper() for word in text.split() if len(word) > 3 and word[0].isalpha()]
+        title_case = bool(capitals) and sum(capitals) >= 0.7 * len(capitals)
+    if count >= SENTENCE_WORDS:
+        teaser = _headline_prefix(text, text.split())
+    sentence = text.rstrip(_CLOSERS)[-1:] in _TERMINALS
+    rule = lexicon._line_rule(text, key) or found
     if rule is None and key in site_chrome:
         rule = "site_repeat"
-    if rule is None and len(tokens) <= DATELINE_MAX_WORDS and not _SENTENCE_END.search(text) and _has_date(text) \
-            and not _EMBED_OR_URL.search(text):
+    if rule is None and count <= DATELINE_MAX_WORDS and "0" in key and not _ends_sentence(text) \
+            and _has_date(text) and not _EMBED_OR_URL.search(text):
         rule = "dateline"
-    return _Line(text=text, key=key, words=words, sentence=bool(_TERMINAL.search(text)),
-                 stop_share=stops / len(tokens) if tokens else 0.0, title_case=title_case,
-                 numeric=len(tokens) >= 3 and sum(t.isdigit() for t in tokens) >= 0.4 * len(tokens), teaser=teaser,
-                 rule=rule)
+    return _Line(text=text, key=key, words=words, sentence=sentence, stop_share=stops / count if count else 0.0,
+                 title_case=title_case, numeric=count >= 3 and sum(not t.strip("0") for t in tokens) >= 0.4 * count,
+                 teaser=teaser, rule=rule)
 
 
-def _headline_prefix(text: str, tokens: list[str]) -> bool:
+def _ends_sentence(text: str) -> bool:
+    return text.rstrip(_CLOSERS)[-1:] in _SENTENCE_ENDS
+
+
+def _line_keys(texts: list[str]) -> list[str]:
+    """:func:`line_key` of every line, computed over the joined document in a few regex passes."""
+    joined = "\n".join(texts)
+    if not unicodedata.is_normalized("NFC", joined):
+        joined = unicodedata.normalize("NFC", joined)
+    folded = _PUNCT.sub(" ", _DIGIT.sub("0", joined.lower()))
+    return [" ".join(key.split()) for key in folded.split("\n")]
+
+
+def _headline_prefix(text: str, words: list[str]) -> bool:
     """True when a long line starts in Headline Case: a teaser's headline glued to its summary.
 
-    >>> _headline_prefix("Ford Recalls F-150s; Loose Cable Can Cause Stalling Or Fires Ford is recalling over 168,000 trucks", [])
+    >>> line = "Ford Recalls F-150s; Loose Cable Can Cause Stalling Or Fires Ford is recalling over 168,000 trucks"
+    >>> _headline_prefix(line, line.split())
     True
-    >>> _headline_prefix("Turkish President Recep Tayyip Erdogan discussed the idea with Lavrov and Zelensky this month", [])
+    >>> line = "Turkish President Recep Tayyip Erdogan discussed the idea with Lavrov and Zelensky this month"
+    >>> _headline_prefix(line, line.split())
     False
     """
-    if sum(1 for t in tokens[1:HEADLINE_PREFIX_WORDS] if t in _CAPITAL_FUNCTION_WORDS) >= 2:
+    if sum(1 for word in words[1:HEADLINE_PREFIX_WORDS] if word.strip(",.:;!?") in _CAPITAL_FUNCTION_WORDS) >= 2:
         return True
-    words = text.split()
     run = 0
     for word in words[:HEADLINE_PREFIX_WORDS]:
         core = word.lstrip("‘'\"“([¿¡")
@@ -434,13 +600,13 @@ def _mark_copies(lines: list[_Line]) -> list[_Line]:
     for i, line in enumerate(lines):
         if line.words >= COPY_MIN_WORDS and line.rule is None:
             if sum(1 for text in paragraphs if text in line.text) >= 2:
-                out[i] = replace(line, rule="page_copy")
+                out[i] = line._replace(rule="page_copy")
     return out
 
 
 def _is_stamp(line: _Line) -> bool:
     """A comment's time stamp: a short non-sentence line with a date (or "N days ago") and a clock time."""
-    return line.words <= 14 and bool(_CLOCK.search(line.text)) and not _SENTENCE_END.search(line.text) and (
+    return line.words <= 14 and bool(_CLOCK.search(line.text)) and not _ends_sentence(line.text) and (
         _iso_date(line.text) is not None or bool(_AGO.search(line.text)))
 
 
@@ -492,6 +658,10 @@ def _judge(lines: list[_Line], start: int, end: int) -> list[str | None]:
     for i, line in enumerate(lines):
         if not start <= i < end:
             verdicts.append(line.rule or "outside_article")
+        elif line.rule == "site_repeat" and start < i < end - 1 and prose[i - 1] and prose[i + 1]:
+            # A learned line between two paragraphs is a subheading the site's articles share (or one article
+            # syndicated several times), not furniture: keep it.
+            verdicts.append(None)
         elif line.rule:
             verdicts.append(line.rule)
         else:
@@ -523,9 +693,9 @@ def _find_title(lines: list[_Line], start: int, verdicts: list[str | None]) -> i
     seen = 0
     for i in range(start - 1, -1, -1):
         line = lines[i]
-        if verdicts[i] not in (None, "outside_article", "site_repeat") or not 3 <= line.words <= 30:
+        if verdicts[i] not in (None, "outside_article") or not 3 <= line.words <= 30:
             continue
-        if _SENTENCE_END.search(line.text) and not line.text.endswith(("?", "!")):
+        if _ends_sentence(line.text) and not line.text.endswith(("?", "!")):
             continue
         seen += 1
         if seen > TITLE_WINDOW:

@@ -1,0 +1,42 @@
+#!/usr/bin/env python3
+"""Speed of the chrome stripper alone: documents per second on one core over ../shared/bench/text.
+
+Usage: .venv/bin/python scripts/bench_chrome.py [--bench DIR] [--rounds N]
+
+Texts are read and decoded once up front; only ``strip_chrome`` is timed (best of N rounds, one process).
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from scripts.score_text import DEFAULT_BENCH, load_lexicon  # noqa: E402
+from transforms.chrome import count_line_keys, site_chrome_keys, strip_chrome  # noqa: E402
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--bench", type=Path, default=DEFAULT_BENCH)
+    ap.add_argument("--rounds", type=int, default=5)
+    args = ap.parse_args()
+    lexicon = load_lexicon()
+    texts = [path.read_text(encoding="utf-8", errors="replace") for path in sorted((args.bench / "text").glob("*.txt"))]
+    site_chrome = site_chrome_keys(count_line_keys(texts))
+    best = float("inf")
+    for _ in range(args.rounds):
+        began = time.process_time()
+        for text in texts:
+            strip_chrome(text, lexicon=lexicon, site_chrome=site_chrome)
+        best = min(best, time.process_time() - began)
+    size = sum(len(text) for text in texts) / 1e6
+    print(f"{len(texts)} documents, {size:.1f} M characters: best of {args.rounds} rounds {best:.3f} s CPU "
+          f"= {len(texts) / best:.0f} docs/s per core ({size / best:.1f} M chars/s)")
+
+
+if __name__ == "__main__":
+    main()

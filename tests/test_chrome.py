@@ -1,0 +1,207 @@
+"""Chrome stripping: goldens for the sample articles, invariants on clean text, site-chrome learning, seeds."""
+from __future__ import annotations
+
+import ast
+import csv
+import json
+import re
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from transforms import chrome
+from transforms.chrome import (
+    LEXICON_FILES,
+    SITE_CHROME_MIN_DOCS,
+    ChromeLexicon,
+    count_line_keys,
+    line_key,
+    site_chrome_keys,
+    strip_chrome,
+)
+
+ROOT = Path(__file__).resolve().parent.parent
+SEEDS = ROOT / "seeds"
+GOLDENS = Path(__file__).resolve().parent / "goldens" / "chrome"
+
+
+def load_cases(folder: Path) -> list[dict]:
+    """Golden cases stored as JSON files, one per sample article (see goldens/chrome/README.md)."""
+    return [json.loads(path.read_text(encoding="utf-8")) for path in sorted(folder.glob("*.json"))]
+
+
+def read_table(name: str) -> list[dict[str, str]]:
+    with (SEEDS / name).open(newline="", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+@pytest.fixture(scope="module")
+def lexicon() -> ChromeLexicon:
+    return ChromeLexicon.from_tables({name: read_table(name) for name in LEXICON_FILES})
+
+
+CASES = load_cases(GOLDENS)
+
+
+def test_every_sample_article_has_a_golden():
+    assert sorted(case["file"] for case in CASES) == sorted(p.name for p in (SEEDS / "articles").glob("*.txt"))
+
+
+@pytest.mark.parametrize("case", CASES, ids=[case["file"][:3] for case in CASES])
+def test_sample_article_golden(case, lexicon):
+    text = (SEEDS / "articles" / case["file"]).read_text(encoding="utf-8")
+    out = strip_chrome(text, lexicon=lexicon)
+    body_lines = {line.strip() for line in out.body.splitlines()}
+    missing = [snippet for snippet in case["must_contain"] if snippet not in out.body]
+    leaked = [line for line in case["must_not_contain"] if line in body_lines]
+    leaked += [snippet for snippet in case["must_not_contain_text"] if snippet in out.body]
+    assert not missing, f"article lines dropped: {missing}"
+    assert not leaked, f"chrome kept: {leaked}"
+    assert out.title == case["title"]
+    assert list(out.authors) == case["authors"]
+    assert [caption[: len(expected)] for caption, expected in zip(out.captions, case["captions"])] == case["captions"]
+    assert len(out.captions) == len(case["captions"])
+    assert out.published == case["published"]
+    assert (not out.chrome) == case["whole"]
+
+
+def test_every_removed_line_is_audited(lexicon):
+    """Body lines plus removed lines give back every non-empty input line, in order."""
+    for path in sorted((SEEDS / "articles").glob("*.txt")):
+        text = path.read_text(encoding="utf-8")
+        out = strip_chrome(text, lexicon=lexicon)
+        assert out.input_lines == sum(1 for line in text.splitlines() if line.strip())
+        assert len([line for line in out.body.splitlines() if line.strip()]) + len(out.chrome) == out.input_lines
+        assert all(removed.rule for removed in out.chrome)
+
+
+def test_article_without_chrome_comes_out_whole(lexicon):
+    text = (SEEDS / "articles" / "004_3af96790ae26ce5f.txt").read_text(encoding="utf-8")
+    out = strip_chrome(text, lexicon=lexicon)
+    assert out.body.splitlines() == [line.strip() for line in text.strip().splitlines()]
+
+
+@pytest.mark.parametrize("path", sorted((SEEDS / "articles").glob("*.txt")), ids=lambda p: p.name[:3])
+def test_second_pass_is_a_no_op(path, lexicon):
+    """The pipeline strips trafilatura's already-clean output again: clean text must come back unchanged."""
+    once = strip_chrome(path.read_text(encoding="utf-8"), lexicon=lexicon)
+    twice = strip_chrome(once.body, lexicon=lexicon)
+    assert twice.body == once.body
+    assert twice.chrome == ()
+
+
+def test_clean_paragraphs_with_subheadings_stay(lexicon):
+    para = "The council voted on Tuesday to extend the program for another year, officials said."
+    text = f"{para}\n\nWhat happens next\n\n{para} It will cost more.\n\nBudget\n\n{para}"
+    assert strip_chrome(text, lexicon=lexicon).body == text
+
+
+def test_short_documents_are_not_dropped(lexicon):
+    assert strip_chrome("Brief: the bridge reopens Monday.", lexicon=lexicon).body == "Brief: the bridge reopens Monday."
+
+
+def test_lines_repeated_inside_one_article_are_kept(lexicon):
+    para = "Residents were told to boil water until further notice, the utility said on Monday."
+    text = f"{para}\nUpdate\n{para}\nUpdate\n{para}"
+    assert strip_chrome(text, lexicon=lexicon).body == text
+
+
+def test_menu_and_related_list_around_an_article_go(lexicon):
+    para = "The minister said the new rules would take effect in March after a consultation with industry."
+    text = "\n".join(["Home", "World", "Business", "Sport", para, para, "Related articles",
+                      "Markets rally as rates fall", "By Jane Roe", "3h ago", "Copyright 2025 Example News"])
+    out = strip_chrome(text, lexicon=lexicon)
+    assert out.body == f"{para}\n{para}"
+    rules = {removed.line: removed.rule for removed in out.chrome}
+    assert rules["3h ago"] == "relative_time" and rules["Home"] in {"navigation", "outside_article"}
+
+
+def test_leading_date_moves_to_published(lexicon):
+    para = "The port reopened after the storm and ships began to unload their cargo again on Thursday."
+    out = strip_chrome(f" date 2025-02-27 {para}", lexicon=lexicon)
+    assert (out.body, out.published) == (para, "2025-02-27")
+
+
+# Cross-document learning -------------------------------------------------------------------------------------
+
+
+def test_line_key_folds_case_digits_and_punctuation():
+    assert line_key("  Read Next: 10 Stories! ") == line_key("read next - 99 stories") == "read next 00 stories"
+
+
+def test_only_chrome_like_lines_are_counted():
+    """Syndicated paragraphs shared by two outlets of one 'site' (a folder) must never become chrome."""
+    shared = "Turkey has indicated its openness to deploying troops in Ukraine, Bloomberg reported."
+    counts = count_line_keys([f"Share this\n{shared}", f"Share this\n{shared}\nShare this", "Share this"])
+    assert counts == Counter({"share this": 3})
+
+
+def test_site_chrome_threshold_is_a_named_constant():
+    counts = Counter({"share this": SITE_CHROME_MIN_DOCS, "rare line": SITE_CHROME_MIN_DOCS - 1})
+    assert site_chrome_keys(counts) == frozenset({"share this"})
+    assert site_chrome_keys(counts, min_docs=1) == frozenset({"share this", "rare line"})
+
+
+def test_site_chrome_removes_learned_lines_but_keeps_shared_subheadings(lexicon):
+    para = "The committee published its findings on Wednesday after a two-year inquiry into the collapse."
+    text = f"Example Daily Menu\n{para}\nKey findings\n{para}\nExample Daily Menu"
+    learned = frozenset({line_key("Example Daily Menu"), line_key("Key findings")})
+    out = strip_chrome(text, lexicon=lexicon, site_chrome=learned)
+    assert out.body == f"{para}\nKey findings\n{para}"
+    assert [removed.rule for removed in out.chrome] == ["site_repeat", "site_repeat"]
+
+
+def test_seed_corpus_learning_keeps_every_article_line(lexicon):
+    """The five samples (one folder: one site) learned together still keep every article line."""
+    texts = [p.read_text(encoding="utf-8") for p in sorted((SEEDS / "articles").glob("*.txt"))]
+    learned = site_chrome_keys(count_line_keys(texts * 3))  # as if each article came three times
+    for case, text in zip(CASES, texts):
+        body = strip_chrome(text, lexicon=lexicon, site_chrome=learned).body
+        assert [s for s in case["must_contain"] if s not in body] == []
+
+
+# Seeds and purity ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", LEXICON_FILES)
+def test_seed_tables_have_unique_keys_and_notes(name):
+    rows = read_table(name)
+    assert rows and "note" in rows[0]
+    keys = [next(iter(row.values())) for row in rows]
+    assert all(key.strip() for key in keys)
+    assert len(keys) == len(set(keys)), [k for k, n in Counter(keys).items() if n > 1]
+    assert all(row["note"].strip() for row in rows)
+
+
+def test_bad_rows_are_rejected():
+    with pytest.raises(ValueError, match="unknown match kind"):
+        ChromeLexicon.from_rows([{"pattern": "x", "match": "glob", "rule": "r"}])
+    with pytest.raises(ValueError, match="bad pattern"):
+        ChromeLexicon.from_rows([{"pattern": "(", "match": "regex", "rule": "r"}])
+
+
+def test_first_character_index_agrees_with_plain_matching(lexicon):
+    """The per-first-character pattern index is only a speed-up: it must find the same rule as trying them all."""
+    lines = {line.strip() for path in (SEEDS / "articles").glob("*.txt")
+             for line in path.read_text(encoding="utf-8").splitlines() if line.strip()}
+    lines |= {"8h ago", "2 min read", "By Jane Roe", "Photo: AFP", "« Previous", "12 comments", "1,204", "Next »"}
+    for line in lines:
+        if len(line) > chrome.WHOLE_LINE_MAX_CHARS:
+            continue
+        expected = None
+        for buckets in lexicon.whole:
+            found = buckets[""].fullmatch(line)
+            if found:
+                expected = lexicon.rules[int(found.lastgroup[1:])]
+                break
+        assert lexicon._line_rule(line, "\0") == expected, line
+
+
+def test_chrome_module_is_pure():
+    tree = ast.parse(Path(chrome.__file__).read_text(encoding="utf-8"))
+    imported = {alias.name.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
+    imported |= {node.module.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module}
+    assert imported <= {"__future__", "bisect", "collections", "dataclasses", "re", "string", "typing",
+                        "unicodedata", "transforms"}
+    assert not re.search(r"\bopen\(|os\.environ|Path\(", Path(chrome.__file__).read_text(encoding="utf-8"))

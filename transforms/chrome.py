@@ -81,6 +81,10 @@ _COMMENT_WORDS = re.compile(r"\b(comments?|repl(y|ies)|responses?|discussion|con
 _FEED_RULES = frozenset({"dateline", "relative_time", "byline", "comment_header"})
 # Function words that only Headline Case capitalises mid-line; two of them early in a line mark a headline.
 _CAPITAL_FUNCTION_WORDS = frozenset("Of In To For With At On After From And Is Are As Into Over About Than Be".split())
+# Rules whose lines end the article like a tail marker does: an author's bio or box comes after the text.
+_TAIL_RULES = frozenset({"author_bio", "author_box"})
+# A wire dateline ("NEW DELHI:") inside a line, after other words: a teaser's headline glued to its summary.
+_INNER_DATELINE = re.compile(r"[a-z0-9’'\"”)?!:]\s+[A-Z][A-Z.]+(?:\s[A-Z][A-Z.]+){0,2}:\s+[A-Z“\"]")
 _MONTH_NAMES = {
     "en": "january february march april may june july august september october november december",
     "en_abbr": "jan feb mar apr may jun jul aug sep oct nov dec",
@@ -523,6 +527,8 @@ def _headline_prefix(text: str, words: list[str]) -> bool:
     """
     if sum(1 for word in words[1:HEADLINE_PREFIX_WORDS] if word.strip(",.:;!?") in _CAPITAL_FUNCTION_WORDS) >= 2:
         return True
+    if _INNER_DATELINE.search(text, 1):  # "... headline NEW YORK: summary ..."
+        return True
     run = 0
     for word in words[:HEADLINE_PREFIX_WORDS]:
         core = word.lstrip("‘'\"“([¿¡")
@@ -547,6 +553,8 @@ def _score(line: _Line) -> float:
         return -max(4.0, line.words * 1.0)
     if _is_prose(line):
         return float(line.words)
+    if line.teaser:
+        return -3.0 - 0.1 * line.words
     if line.sentence and line.words >= 3 and not line.title_case:
         return 1.0
     if line.numeric:
@@ -637,7 +645,7 @@ def _cut_comments(lines: list[_Line], scores: list[float], start: int, end: int)
 
 
 def _is_tail_marker(line: _Line, lexicon: ChromeLexicon) -> bool:
-    if line.key in lexicon.tail_markers:
+    if line.key in lexicon.tail_markers or line.rule in _TAIL_RULES:
         return True
     words = line.key.split()
     return len(words) <= 6 and any(" ".join(words[:k]) in lexicon.tail_prefixes for k in range(1, len(words)))

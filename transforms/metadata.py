@@ -70,6 +70,12 @@ municipal prefeitura câmara ayuntamiento mairie comune city county state police
 blog blogs site website com org net www http https copyright rights reserved the sponsored partner content
 post times daily journal herald tribune gazette chronicle
 """.split())
+# Outlet words after a two-word name are cut off ("JILL LAWLESS Associated Press"); role words reject the
+# whole part instead, because "Science X staff" is a desk, not a person called Science X.
+_ROLE_WORDS = frozenset("""
+staff writer writers editor editors editorial redaktion reporter reporters correspondent correspondents contributor
+contributors columnist team desk bureau newsroom admin administrator webmaster guest moderator user anonymous unknown
+""".split())
 _NAME_PARTICLES = frozenset("""
 van von der den de del della di da das do dos du la le les lo ter ten bin binti ibn al el y e zu af av mac st
 """.split())
@@ -282,7 +288,7 @@ def _person_name(part: str, site_keys: set[str]) -> str | None:
     for index, token in enumerate(tokens):
         key = _key(token)
         if any(c.isdigit() for c in token) or key in _TIME_WORDS or (index and key in _MONTHS_AND_DAYS) \
-                or (index >= 2 and _is_site_token(token, site_keys)):
+                or (index >= 2 and (_is_site_token(token, site_keys) or key in _NOT_PERSON_WORDS - _ROLE_WORDS)):
             tokens = tokens[:index]  # cut a trailing date, badge or outlet: "Finian Cunningham Sputnik International"
             break
     if not tokens or len(tokens) > 5:
@@ -300,7 +306,8 @@ def _person_name(part: str, site_keys: set[str]) -> str | None:
     if not words or not all(w[0].isupper() or _CJK.match(w) for w in words):
         return None
     if all(w.isupper() for w in words if len(w.strip(".")) > 1):
-        tokens = [t if t.lower() in _NAME_PARTICLES or len(t.strip(".")) == 1 else t.capitalize() for t in tokens]
+        tokens = [t.lower() if t.lower() in _NAME_PARTICLES else t if len(t.strip(".")) == 1 else t.capitalize()
+                  for t in tokens]
     return " ".join(tokens)
 
 

@@ -36,6 +36,9 @@ SITE_CHROME_MIN_DOCS = 3
 SITE_CHROME_MAX_WORDS = 12
 # A tail marker ends the article only when the prose after it weighs less than this share of the prose before.
 TAIL_AFTER_SHARE = 1.0
+# This many tail markers within this many lines end the article at the first of them, whatever prose follows.
+TAIL_MARKER_RUN = 3
+TAIL_MARKER_SPAN = 20
 # What a tail marker costs in the core's score: a block of related links after it must be followed by this many
 # words of prose more than its own cost before the core runs on past it.
 TAIL_MARKER_COST = 25.0
@@ -535,6 +538,8 @@ def _headline_prefix(text: str, words: list[str]) -> bool:
         if not core or not (core[0].isupper() or core[0].isdigit() or core[0] in "$€£&"):
             break
         run += 1
+        if word.endswith(","):  # a list of names ("New Jersey Sen. Cory Booker, Hawaii Rep. ..."), not a headline
+            return False
     return run >= HEADLINE_RUN_WORDS and len(words) >= run + 5
 
 
@@ -588,14 +593,19 @@ def _core_span(scores: list[float]) -> tuple[int, int]:
 
 
 def _cut_tail(lines: list[_Line], scores: list[float], start: int, end: int, lexicon: ChromeLexicon) -> int:
-    """End the core at the first tail marker after which little prose follows."""
+    """End the core at the first tail marker after which little prose follows, or after which more markers come
+    (related lists, trending, comments: the page's furniture, however much teaser prose it holds)."""
     total = sum(s for s in scores[start:end] if s > 0)
-    before = 0.0
+    markers = [i for i in range(start, end) if _is_tail_marker(lines[i], lexicon)]
+    before, seen = 0.0, 0
     for i in range(start, end):
         if scores[i] > 0:
             before += scores[i]
-        if before and _is_tail_marker(lines[i], lexicon) and total - before < TAIL_AFTER_SHARE * before:
-            return i
+        if seen < len(markers) and markers[seen] == i:
+            seen += 1
+            dense = sum(1 for j in markers[seen - 1:] if j - i <= TAIL_MARKER_SPAN) >= TAIL_MARKER_RUN
+            if before and (total - before < TAIL_AFTER_SHARE * before or dense):
+                return i
     return end
 
 

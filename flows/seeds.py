@@ -55,7 +55,10 @@ def load_references(folder: str | Path | None = None) -> References:
     """The chrome lexicon and the alias table built from the seed tables in ``folder``."""
     root = seeds_dir(folder)
     tables = {name: read_seed_table(root / name) for name in (*LEXICON_FILES, *ALIAS_FILES)}
-    return References(
-        lexicon=ChromeLexicon.from_tables({name: tables[name] for name in LEXICON_FILES}),
-        aliases=AliasTable.from_tables({name: tables[name] for name in ALIAS_FILES}),
-    )
+    try:  # the builders name the file and line of a bad row; surface that as a seed error
+        return References(
+            lexicon=ChromeLexicon.from_tables({name: tables[name] for name in LEXICON_FILES}),
+            aliases=AliasTable.from_tables({name: tables[name] for name in ALIAS_FILES}),
+        )
+    except ValueError as error:
+        raise SeedError(f"{root}: {error}") from error

@@ -202,6 +202,6 @@ def test_chrome_module_is_pure():
     tree = ast.parse(Path(chrome.__file__).read_text(encoding="utf-8"))
     imported = {alias.name.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
     imported |= {node.module.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module}
-    assert imported <= {"__future__", "bisect", "collections", "dataclasses", "re", "string", "typing",
+    assert imported <= {"__future__", "bisect", "collections", "dataclasses", "itertools", "re", "string", "typing",
                         "unicodedata", "transforms"}
     assert not re.search(r"\bopen\(|os\.environ|Path\(", Path(chrome.__file__).read_text(encoding="utf-8"))

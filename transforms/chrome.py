@@ -20,6 +20,7 @@ import re
 import string
 import unicodedata
 from bisect import bisect_right
+from itertools import accumulate
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -76,7 +77,7 @@ _NEVER = re.compile(r"(?!)")
 _CLOSERS = "\"'”’»)]"
 _TERMINALS = frozenset(".!?…:;。！？")  # a sentence end, or a colon that leads into a list or quote
 _SENTENCE_ENDS = frozenset(".!?…。！？")
-_PUNCT = re.compile(r"[^\w\s]+|_+")
+_PUNCT = re.compile(r"[^\w\s]")
 _CLOCK = re.compile(r"\b\d{1,2}[:.]\d\d\b\s*(?:[ap]\.?m\.?|uhr|h)?", re.I)
 _AGO = re.compile(r"\b\d+\s*\w+\s+ago\b", re.I)
 _COMMENT_WORDS = re.compile(r"\b(comments?|repl(y|ies)|responses?|discussion|conversation|says|said|wrote|comentários?|comentarios?|commentaires?|kommentare?|commenti|комментари\w*)\b")
@@ -218,13 +219,19 @@ class ChromeLexicon:
         """Line index -> rule of the first ``contains`` pattern that occurs in it; one pass per pattern."""
         if not self.anywhere:
             return {}
-        lowered = [line.lower() for line in lines]
-        texts = {False: "\n".join(lowered), True: "\n".join(lines)}
-        starts = {cased: _line_starts(lines if cased else lowered) for cased in (False, True)}
+        joined = "\n".join(lines)
+        lowered = joined.lower()
+        starts = list(accumulate((len(line) + 1 for line in lines[:-1]), initial=0))
+        if len(lowered) == len(joined):
+            texts, offsets = {False: lowered, True: joined}, {False: starts, True: starts}
+        else:  # a few characters change length when lower-cased ("İ"): index the lowered lines separately
+            low = [line.lower() for line in lines]
+            texts = {False: "\n".join(low), True: joined}
+            offsets = {False: list(accumulate((len(line) + 1 for line in low[:-1]), initial=0)), True: starts}
         found: dict[int, str] = {}
         for pattern, cased, rule in self.anywhere:
             for match in pattern.finditer(texts[cased]):
-                found.setdefault(bisect_right(starts[cased], match.start()) - 1, rule)
+                found.setdefault(bisect_right(offsets[cased], match.start()) - 1, rule)
         return found
 
 
@@ -322,14 +329,6 @@ def _first_chars(pattern: str, *, ignorecase: bool) -> frozenset[str] | None:
     return None if found is None else frozenset(found)
 
 
-def _line_starts(lines: list[str]) -> list[int]:
-    starts, offset = [], 0
-    for line in lines:
-        starts.append(offset)
-        offset += len(line) + 1
-    return starts
-
-
 @dataclass(frozen=True)
 class StrippedText:
     body: str
@@ -353,6 +352,7 @@ class _Line(NamedTuple):
     numeric: bool  # a table row: numbers make up much of it
     teaser: bool  # starts in Headline Case ("Fails To Rally ... In ..."): a teaser's headline glued to its summary
     rule: str | None
+    tail: bool = False  # a tail marker: what follows is related links, comments or an author box
 
 
 def line_key(line: str) -> str:
@@ -430,7 +430,7 @@ def strip_chrome(text: str, *, lexicon: ChromeLexicon, site_chrome: frozenset[st
     lines = _mark_copies(lines)
     scores = [_score(line) for line in lines]
     for i, line in enumerate(lines):
-        if _is_tail_marker(line, lexicon):
+        if line.tail:
             scores[i] = min(scores[i], -TAIL_MARKER_COST)
     lead = _article_lead(lines)
     if lead is not None:
@@ -486,7 +486,6 @@ def _features(text: str, key: str, lexicon: ChromeLexicon, site_chrome: frozense
     tokens = key.split()
     count = len(tokens)
     words = count if text.isascii() else count + len(_CJK.findall(text)) // 2
-    stops = sum(map(lexicon.stopwords.__contains__, tokens))
     title_case = teaser = False
     if count < LONG_LINE_WORDS:  # title case only matters for lines too short to be prose by length
         capitals = [word[0].isupper() for word in text.split() if len(word) > 3 and word[0].isalpha()]
@@ -494,15 +493,20 @@ def _features(text: str, key: str, lexicon: ChromeLexicon, site_chrome: frozense
     if count >= SENTENCE_WORDS:
         teaser = _headline_prefix(text, text.split())
     sentence = text.rstrip(_CLOSERS)[-1:] in _TERMINALS
+    # Function words only decide long lines without a sentence end and title-case short ones (see _is_prose).
+    stops = sum(map(lexicon.stopwords.__contains__, tokens)) if title_case or count >= LONG_LINE_WORDS \
+        and not sentence else 0
     rule = lexicon._line_rule(text, key) or found
     if rule is None and key in site_chrome:
         rule = "site_repeat"
     if rule is None and count <= DATELINE_MAX_WORDS and "0" in key and not _ends_sentence(text) \
             and _has_date(text) and not _EMBED_OR_URL.search(text):
         rule = "dateline"
+    tail = rule in _TAIL_RULES or count <= 6 and (key in lexicon.tail_markers or any(
+        " ".join(tokens[:k]) in lexicon.tail_prefixes for k in range(1, count)))
     return _Line(text=text, key=key, words=words, sentence=sentence, stop_share=stops / count if count else 0.0,
                  title_case=title_case, numeric=count >= 3 and sum(not t.strip("0") for t in tokens) >= 0.4 * count,
-                 teaser=teaser, rule=rule)
+                 teaser=teaser, rule=rule, tail=tail)
 
 
 def _ends_sentence(text: str) -> bool:
@@ -514,7 +518,7 @@ def _line_keys(texts: list[str]) -> list[str]:
     joined = "\n".join(texts)
     if not unicodedata.is_normalized("NFC", joined):
         joined = unicodedata.normalize("NFC", joined)
-    folded = _PUNCT.sub(" ", _DIGIT.sub("0", joined.lower()))
+    folded = _PUNCT.sub(" ", _DIGIT.sub("0", joined.lower().replace("_", " ")))
     return [" ".join(key.split()) for key in folded.split("\n")]
 
 
@@ -596,7 +600,7 @@ def _cut_tail(lines: list[_Line], scores: list[float], start: int, end: int, lex
     """End the core at the first tail marker after which little prose follows, or after which more markers come
     (related lists, trending, comments: the page's furniture, however much teaser prose it holds)."""
     total = sum(s for s in scores[start:end] if s > 0)
-    markers = [i for i in range(start, end) if _is_tail_marker(lines[i], lexicon)]
+    markers = [i for i in range(start, end) if lines[i].tail]
     before, seen = 0.0, 0
     for i in range(start, end):
         if scores[i] > 0:
@@ -652,13 +656,6 @@ def _cut_comments(lines: list[_Line], scores: list[float], start: int, end: int)
     while first - 1 > start and scores[first - 1] <= 0 and first - 1 >= start:
         first -= 1
     return first
-
-
-def _is_tail_marker(line: _Line, lexicon: ChromeLexicon) -> bool:
-    if line.key in lexicon.tail_markers or line.rule in _TAIL_RULES:
-        return True
-    words = line.key.split()
-    return len(words) <= 6 and any(" ".join(words[:k]) in lexicon.tail_prefixes for k in range(1, len(words)))
 
 
 def _extend_edges(lines: list[_Line], start: int, end: int) -> tuple[int, int]:

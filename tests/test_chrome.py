@@ -205,3 +205,11 @@ def test_chrome_module_is_pure():
     assert imported <= {"__future__", "bisect", "collections", "dataclasses", "itertools", "re", "string", "typing",
                         "unicodedata", "transforms"}
     assert not re.search(r"\bopen\(|os\.environ|Path\(", Path(chrome.__file__).read_text(encoding="utf-8"))
+
+
+def test_extracted_text_keeps_its_extent_and_loses_only_lexicon_chrome(lexicon):
+    """trafilatura's body is the article already: short lines and a short body stay, known chrome still goes."""
+    text = "Live updates\nThe vote is on Friday.\nAdvertisement\nShare this article\nOfficials declined to comment."
+    out = strip_chrome(text, lexicon=lexicon, extracted=True)
+    assert out.body == "Live updates\nThe vote is on Friday.\nOfficials declined to comment."
+    assert [removed.rule for removed in out.chrome] == ["ad_label", "share_call"]

@@ -399,10 +399,13 @@ def site_chrome_keys(counts: Mapping[str, int], *, min_docs: int = SITE_CHROME_M
                      len(key.split()) <= SITE_CHROME_MAX_WORDS)
 
 
-def strip_chrome(text: str, *, lexicon: ChromeLexicon, site_chrome: frozenset[str] = frozenset()) -> StrippedText:
+def strip_chrome(text: str, *, lexicon: ChromeLexicon, site_chrome: frozenset[str] = frozenset(),
+                 extracted: bool = False) -> StrippedText:
     """Remove chrome lines from plain text, keeping article lines whole and in order.
 
-    ``site_chrome`` holds line keys seen in several documents of the same site.
+    ``site_chrome`` holds line keys seen in several documents of the same site. ``extracted`` says the text is
+    already an extractor's article body (trafilatura on HTML): then only the lexicon and the site's learned
+    chrome remove lines, because the article's extent is already known and a short body must not be cut.
 
     >>> lex = ChromeLexicon.from_rows([{"pattern": "advertisement", "match": "line", "rule": "ad"}])
     >>> para = "This is a sentence of the article that runs long enough to count as prose here."
@@ -435,15 +438,19 @@ def strip_chrome(text: str, *, lexicon: ChromeLexicon, site_chrome: frozenset[st
     lead = _article_lead(lines)
     if lead is not None:
         scores[lead] += LEAD_BONUS
-    start, end = _core_span(scores)
-    end = _cut_tail(lines, scores, start, end, lexicon)
-    end = _cut_comments(lines, scores, start, end)
-    while end > start and scores[end - 1] <= 0:
-        end -= 1
-    start, end = _extend_edges(lines, start, end)
-    verdicts = _judge(lines, start, end)
-
-    title = _find_title(lines, start, verdicts)
+    if extracted:
+        start, end = 0, n
+        verdicts = [line.rule for line in lines]
+        title = None
+    else:
+        start, end = _core_span(scores)
+        end = _cut_tail(lines, scores, start, end, lexicon)
+        end = _cut_comments(lines, scores, start, end)
+        while end > start and scores[end - 1] <= 0:
+            end -= 1
+        start, end = _extend_edges(lines, start, end)
+        verdicts = _judge(lines, start, end)
+        title = _find_title(lines, start, verdicts)
     if title is not None:
         for i in range(start):  # every copy of the headline above the article
             if lines[i].key == lines[title].key:
@@ -487,11 +494,15 @@ def _features(text: str, key: str, lexicon: ChromeLexicon, site_chrome: frozense
     count = len(tokens)
     words = count if text.isascii() else count + len(_CJK.findall(text)) // 2
     title_case = teaser = False
-    if count < LONG_LINE_WORDS:  # title case only matters for lines too short to be prose by length
-        capitals = [word[0].isupper() for word in text.split() if len(word) > 3 and word[0].isalpha()]
-        title_case = bool(capitals) and sum(capitals) >= 0.7 * len(capitals)
-    if count >= SENTENCE_WORDS:
-        teaser = _headline_prefix(text, text.split())
+    if count >= SENTENCE_WORDS or count > 1:
+        spaced = text.split()
+        if count < LONG_LINE_WORDS:  # title case only matters for lines too short to be prose by length
+            capitals = [word[0].isupper() for word in spaced if len(word) > 3 and word[0].isalpha()]
+            title_case = bool(capitals) and sum(capitals) >= 0.7 * len(capitals)
+        if count >= SENTENCE_WORDS:
+            teaser = _headline_prefix(text, spaced)
+    elif len(text) > 3 and text[0].isupper():
+        title_case = True
     sentence = text.rstrip(_CLOSERS)[-1:] in _TERMINALS
     # Function words only decide long lines without a sentence end and title-case short ones (see _is_prose).
     stops = sum(map(lexicon.stopwords.__contains__, tokens)) if title_case or count >= LONG_LINE_WORDS \
@@ -504,9 +515,8 @@ def _features(text: str, key: str, lexicon: ChromeLexicon, site_chrome: frozense
         rule = "dateline"
     tail = rule in _TAIL_RULES or count <= 6 and (key in lexicon.tail_markers or any(
         " ".join(tokens[:k]) in lexicon.tail_prefixes for k in range(1, count)))
-    return _Line(text=text, key=key, words=words, sentence=sentence, stop_share=stops / count if count else 0.0,
-                 title_case=title_case, numeric=count >= 3 and sum(not t.strip("0") for t in tokens) >= 0.4 * count,
-                 teaser=teaser, rule=rule, tail=tail)
+    numeric = 3 <= count < LONG_LINE_WORDS and sum(not t.strip("0") for t in tokens) >= 0.4 * count
+    return _Line(text, key, words, sentence, stops / count if count else 0.0, title_case, numeric, teaser, rule, tail)
 
 
 def _ends_sentence(text: str) -> bool:
@@ -704,6 +714,7 @@ def _find_title(lines: list[_Line], start: int, verdicts: list[str | None]) -> i
     if start >= len(lines) or start == 0 and not lines:
         return None
     first_key = lines[0].key
+    above = Counter(line.key for line in lines[:start])
     best, best_score = None, 0.0
     seen = 0
     for i in range(start - 1, -1, -1):
@@ -716,7 +727,7 @@ def _find_title(lines: list[_Line], start: int, verdicts: list[str | None]) -> i
         if seen > TITLE_WINDOW:
             break
         score = 1.0 / seen
-        if any(other.key == line.key for j, other in enumerate(lines[:start]) if j != i):
+        if above[line.key] > 1:
             score += 2.0
         if i and line.key and first_key.startswith(line.key):
             score += 2.0

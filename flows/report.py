@@ -1,50 +1,511 @@
-"""Run reports under DIR/reports: JSON and Markdown summaries, GX Data Docs, Prefect artifacts."""
+"""Run reports under DIR/reports: one self-contained HTML page per run, JSON and Markdown summaries,
+GX Data Docs, an index of runs, and the same summary as Prefect artifacts.
+
+The flow hands over its run summary (what only the flow knows: files skipped, rewrites, timings);
+every other figure is computed here from the Parquet the run wrote (rows with the run's ``run_id``),
+so the report shows what is stored, and ``newsclean report DIR`` can rebuild it from the output alone.
+"""
 from __future__ import annotations
 
+import base64
+import html
+import io
 import json
+from collections import Counter
+from datetime import datetime, timezone
 
-from flows.store import Store
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.dataset as ds
+import pyarrow.fs as pafs
+
+from flows.store import ARTICLES, ARTICLES_SCHEMA, QUARANTINE, Store
+
+REPORTS = "reports"
+DATA_DOCS = "data_docs"
+TOP_N = 15  # rows in the per-site, per-rule and entity tables and charts
+QUARANTINE_LISTED = 200  # quarantined documents listed one by one in the HTML report
+# Columns read back for the figures; bodies and raw bytes are not needed (word_count gives body length).
+_ARTICLE_COLUMNS = ("doc_id", "site", "word_count", "removed_share", "chrome", "entities", "warnings", "repairs")
+_COMPLETENESS_SKIP = {"warnings", "body", "body_normalized", "chrome"}  # not "fields" a reader fills
+_QUARANTINE_COLUMNS = ("doc_id", "source_uri", "stage", "reasons", "site")
+
+
+# --- what the run stored -----------------------------------------------------------------------
+
+def _table(store: Store, name: str, columns, run_id: str | None = None) -> pa.Table | None:
+    folder = store.path(name)
+    if store.filesystem.get_file_info(folder).type != pafs.FileType.Directory:
+        return None
+    dataset = ds.dataset(folder, filesystem=store.filesystem, format="parquet", partitioning="hive",
+                         ignore_prefixes=[".", "_"])
+    wanted = [c for c in columns if c in dataset.schema.names]
+    where = ds.field("run_id") == run_id if run_id else None
+    return dataset.to_table(columns=wanted, filter=where)
+
+
+def run_facts(store: Store, run_id: str) -> dict:
+    """Figures about one run computed from its rows in articles and quarantine."""
+    completeness_columns = [f.name for f in ARTICLES_SCHEMA if f.name not in _COMPLETENESS_SKIP]
+    articles = _table(store, ARTICLES, sorted({*_ARTICLE_COLUMNS, *completeness_columns}), run_id)
+    quarantine = _table(store, QUARANTINE, _QUARANTINE_COLUMNS, run_id)
+    a_rows = articles.to_pylist() if articles is not None else []
+    q_rows = quarantine.to_pylist() if quarantine is not None else []
+
+    per_site: dict[str, Counter] = {}
+    for row in a_rows:
+        per_site.setdefault(row.get("site") or "(unknown)", Counter())["written"] += 1
+        if row.get("warnings"):
+            per_site[row.get("site") or "(unknown)"]["with_warnings"] += 1
+    for row in q_rows:
+        per_site.setdefault(row.get("site") or "(unknown)", Counter())["quarantined"] += 1
+    chrome_rules = Counter(line["rule"] for row in a_rows for line in row.get("chrome") or ())
+    entities = Counter()
+    for row in a_rows:
+        for entity in row.get("entities") or ():
+            entities[(entity["name"], entity["kind"])] += entity["mentions"] or 0
+    warnings = Counter(name for row in a_rows for name in row.get("warnings") or ())
+    repairs = Counter(_repair_kind(r) for row in a_rows for r in row.get("repairs") or ())
+    return {
+        "articles_rows": len(a_rows),
+        "quarantine_rows": len(q_rows),
+        "quarantine_by_reason": dict(Counter(r for row in q_rows for r in row.get("reasons") or ()).most_common()),
+        "quarantine_by_stage": dict(Counter(row.get("stage") or "?" for row in q_rows).most_common()),
+        "per_site": {site: dict(c) for site, c in sorted(per_site.items(), key=lambda kv: -sum(kv[1].values()))},
+        "chrome_lines_removed": sum(chrome_rules.values()),
+        "chrome_by_rule": dict(chrome_rules.most_common()),
+        "warnings_by_rule": dict(warnings.most_common()),
+        "repairs": dict(repairs.most_common()),
+        "entities": [{"name": n, "kind": k, "mentions": m} for (n, k), m in entities.most_common(TOP_N)],
+        "field_completeness": _completeness(articles, completeness_columns),
+        "word_counts": [row.get("word_count") or 0 for row in a_rows],
+        "removed_shares": [float(row.get("removed_share") or 0.0) for row in a_rows],
+        "quarantined_documents": [{"source_uri": row["source_uri"], "stage": row.get("stage"),
+                                   "reasons": list(row.get("reasons") or ())} for row in q_rows[:QUARANTINE_LISTED]],
+    }
+
+
+def _repair_kind(repair: str) -> str:
+    return repair.split(":", 1)[0] if repair.startswith("charset:") else repair
+
+
+def _completeness(table: pa.Table | None, columns: list[str]) -> dict[str, float]:
+    """Share of rows where each field holds something (not null, not empty, not an empty list)."""
+    if table is None or table.num_rows == 0:
+        return {}
+    shares = {}
+    for name in columns:
+        if name not in table.column_names:
+            continue
+        column = table.column(name)
+        filled = pc.is_valid(column)
+        if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
+            filled = pc.and_(filled, pc.greater(pc.utf8_length(pc.fill_null(column, "")), 0))
+        elif pa.types.is_list(column.type):
+            filled = pc.and_(filled, pc.greater(pc.list_value_length(pc.fill_null(column, [])), 0))
+        shares[name] = round(pc.sum(pc.cast(filled, pa.int64())).as_py() / table.num_rows, 4)
+    return shares
+
+
+def reconcile(summary: dict, facts: dict) -> dict:
+    """Do the counts add up, in the summary and against the stored rows?"""
+    accounted = summary["written"] + summary["quarantined"] + summary.get("already_stored", 0)
+    return {
+        "read_accounted": summary["read"] == accounted,
+        "articles_match": summary["written"] == facts["articles_rows"],
+        "quarantine_match": summary["quarantined"] == facts["quarantine_rows"],
+        "ok": summary["read"] == accounted and summary["written"] == facts["articles_rows"]
+        and summary["quarantined"] == facts["quarantine_rows"],
+    }
+
+
+# --- charts ------------------------------------------------------------------------------------
+
+def _svg(figure) -> str:
+    """A matplotlib figure as a base64 SVG data URI (text stays text: small and sharp)."""
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="svg", bbox_inches="tight")
+    return "data:image/svg+xml;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def _figure(height: float = 2.6):
+    import matplotlib
+
+    matplotlib.rcParams["svg.fonttype"] = "none"
+    from matplotlib.figure import Figure  # no pyplot: no global state, safe in worker threads
+
+    figure = Figure(figsize=(6.4, height), dpi=100)
+    return figure, figure.add_subplot()
+
+
+def _histogram(values: list[float], *, title: str, xlabel: str, bins=30, range_=None) -> str | None:
+    if not values:
+        return None
+    figure, axes = _figure()
+    axes.hist(values, bins=bins, range=range_, color="#3b6ea5", edgecolor="white")
+    axes.set(title=title, xlabel=xlabel, ylabel="documents")
+    return _svg(figure)
+
+
+def _bars(counts: dict[str, float], *, title: str, xlabel: str, color="#3b6ea5") -> str | None:
+    items = list(counts.items())[:TOP_N]
+    if not items:
+        return None
+    figure, axes = _figure(height=0.6 + 0.28 * len(items))
+    labels = [_short(str(k), 40) for k, _ in items][::-1]
+    axes.barh(labels, [v for _, v in items][::-1], color=color)
+    axes.set(title=title, xlabel=xlabel)
+    return _svg(figure)
+
+
+def charts(facts: dict) -> dict[str, str]:
+    """The report's charts as data URIs, by name; a chart with no data is left out."""
+    made = {
+        "body_length": _histogram(facts["word_counts"], title="Body length", xlabel="words per article"),
+        "removed_share": _histogram(facts["removed_shares"], title="Share of input lines removed as chrome",
+                                    xlabel="removed share", range_=(0.0, 1.0), bins=20),
+        "per_site": _bars({site: c.get("written", 0) + c.get("quarantined", 0) for site, c in facts["per_site"].items()},
+                          title="Documents per site", xlabel="documents"),
+        "quarantine": _bars(facts["quarantine_by_reason"], title="Quarantined by reason", xlabel="documents",
+                            color="#b5473a"),
+        "entities": _bars({f"{e['name']} ({e['kind']})": e["mentions"] for e in facts["entities"]},
+                          title="Top entities", xlabel="mentions"),
+    }
+    return {name: uri for name, uri in made.items() if uri}
+
+
+# --- rendering ---------------------------------------------------------------------------------
+
+def _short(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 def summary_markdown(summary: dict) -> str:
     """A one-screen Markdown summary of a run."""
+    check = summary.get("reconciliation", {})
     lines = [
         f"# clean-news run {summary['run_id']}",
         "",
         "| documents | count |",
         "| --- | ---: |",
+        f"| files found | {summary.get('files', '')} |",
+        f"| files unchanged (skipped) | {summary.get('skipped_unchanged', 0)} |",
         f"| read | {summary['read']} |",
         f"| written to articles | {summary['written']} |",
         f"| quarantined | {summary['quarantined']} |",
-        f"| already stored (skipped) | {summary['already_stored']} |",
+        f"| already stored (skipped) | {summary.get('already_stored', 0)} |",
         "",
-        f"Time: {summary['seconds']} s. Output: `{summary['out']}`.",
+        f"Counts add up: {'yes' if check.get('ok') else 'NO, see the report'}. "
+        f"Time: {summary.get('seconds', '?')} s. Output: `{summary['out']}`.",
     ]
-    if summary["quarantine_reasons"]:
+    if summary.get("quarantine_reasons"):
         lines += ["", "## Quarantined by reason", "", "| reason | documents |", "| --- | ---: |"]
         lines += [f"| {reason} | {n} |" for reason, n in summary["quarantine_reasons"].items()]
-    if summary["rewrites"]:
+    if summary.get("rewrites"):
         lines += ["", "## Names normalized", "", "| variant | canonical | rewrites |", "| --- | --- | ---: |"]
-        lines += [f"| {r['variant']} | {r['canonical']} | {r['count']} |" for r in summary["rewrites"]]
+        lines += [f"| {r['variant']} | {r['canonical']} | {r['count']} |" for r in summary["rewrites"][:TOP_N]]
+    reports = summary.get("reports", {})
+    if reports:
+        lines += ["", f"Report: `{reports.get('html', '')}`  Data Docs: `{reports.get('data_docs', '')}`"]
     return "\n".join(lines) + "\n"
 
 
-def write_run_report(store: Store, summary: dict, validator) -> dict:
-    """Write the run's summary files and Data Docs; return the summary with the report paths."""
-    folder = store.path("reports")
-    store.filesystem.create_dir(folder, recursive=True)
-    validator.build_docs()
-    summary = {**summary, "reports": {"data_docs": store.path("reports", "data_docs", "index.html"),
-                                      "summary": store.path("reports", f"run-{summary['run_id']}.md")}}
-    for name, content in ((f"run-{summary['run_id']}.json", json.dumps(summary, indent=2, ensure_ascii=False)),
-                          (f"run-{summary['run_id']}.md", summary_markdown(summary))):
-        with store.filesystem.open_output_stream(f"{folder}/{name}") as sink:
-            sink.write(content.encode("utf-8"))
-    try:
-        from prefect.artifacts import create_markdown_artifact
+_CSS = """
+body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:2em auto;max-width:1100px;color:#222;padding:0 1em}
+h1{font-size:1.5em;margin-bottom:.2em}h2{font-size:1.15em;margin-top:1.8em;border-bottom:1px solid #ddd}
+table{border-collapse:collapse;margin:.5em 0}td,th{padding:.2em .7em;border-bottom:1px solid #eee;text-align:left}
+td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}.ok{color:#1d7a33;font-weight:600}
+.bad{color:#b5473a;font-weight:600}.grid{display:flex;flex-wrap:wrap;gap:1em}.card{border:1px solid #ddd;
+border-radius:6px;padding:.6em 1em;min-width:9em}.card b{display:block;font-size:1.6em}.muted{color:#777}
+.bar{background:#3b6ea5;height:.7em;display:inline-block;vertical-align:middle}img{max-width:100%}
+code{background:#f4f4f4;padding:0 .2em}
+"""
+# Marks the page once every chart image has decoded, so a headless browser can tell a broken page.
+_SCRIPT = """
+window.addEventListener("load", function () {
+  var images = Array.prototype.slice.call(document.images);
+  var broken = images.filter(function (i) { return !(i.complete && i.naturalWidth > 0); }).length;
+  document.body.setAttribute("data-rendered", broken ? "broken:" + broken : "ok:" + images.length);
+});
+"""
 
-        create_markdown_artifact(markdown=summary_markdown(summary), key="clean-news-summary",
-                                 description="clean-news run summary")
-    except Exception:  # artifacts need a flow run context; the report itself is already written
-        pass
+
+def _rows(pairs, *, headers: tuple[str, str] = ("", "documents")) -> str:
+    body = "".join(f"<tr><td>{html.escape(str(k))}</td><td class=n>{v:,}</td></tr>" for k, v in pairs)
+    return f"<table><tr><th>{headers[0]}</th><th class=n>{headers[1]}</th></tr>{body}</table>" if body else \
+        "<p class=muted>none</p>"
+
+
+def _img(uri: str | None, alt: str) -> str:
+    return f'<img src="{uri}" alt="{html.escape(alt)}">' if uri else f"<p class=muted>{html.escape(alt)}: no data</p>"
+
+
+def report_html(summary: dict, facts: dict, images: dict[str, str], rules: list[dict]) -> str:
+    """The self-contained HTML run report (inline CSS, charts as data URIs, no external requests)."""
+    e = html.escape
+    check = summary["reconciliation"]
+    verdict = ('<span class=ok>the counts add up</span>' if check["ok"] else
+               '<span class=bad>the counts do NOT add up</span>')
+    cards = [("read", summary["read"]), ("written", summary["written"]), ("quarantined", summary["quarantined"]),
+             ("already stored", summary.get("already_stored", 0)), ("files", summary.get("files", 0)),
+             ("unchanged files", summary.get("skipped_unchanged", 0))]
+    sites = "".join(
+        f"<tr><td>{e(site)}</td><td class=n>{c.get('written', 0):,}</td><td class=n>{c.get('quarantined', 0):,}</td>"
+        f"<td class=n>{c.get('with_warnings', 0):,}</td></tr>" for site, c in list(facts["per_site"].items())[:50])
+    completeness = "".join(
+        f"<tr><td>{e(name)}</td><td class=n>{share:.0%}</td><td><span class=bar style='width:{share * 200:.0f}px'>"
+        f"</span></td></tr>" for name, share in facts["field_completeness"].items())
+    rewrites = "".join(f"<tr><td>{e(r['variant'])}</td><td>{e(r['canonical'])}</td><td class=n>{r['count']:,}</td></tr>"
+                       for r in summary.get("rewrites", [])[:50])
+    failures = summary.get("rule_failures", {})
+    rule_rows = "".join(
+        f"<tr><td>{e(r['name'])}</td><td>{e(r['severity'])}</td><td>{e(', '.join(r['fields']))}</td>"
+        f"<td class=n>{failures.get(r['name'], 0):,}</td></tr>" for r in rules)
+    quarantined = "".join(
+        f"<tr><td>{e(_short(q['source_uri'], 90))}</td><td>{e(q['stage'] or '')}</td><td>{e(', '.join(q['reasons']))}</td></tr>"
+        for q in facts["quarantined_documents"])
+    more = facts["quarantine_rows"] - len(facts["quarantined_documents"])
+    quarantine_section = "<p>No document was quarantined.</p>" if not facts["quarantine_rows"] else f"""
+<div class=grid><div>{_rows(facts['quarantine_by_reason'].items(), headers=('reason', 'documents'))}
+{_rows(facts['quarantine_by_stage'].items(), headers=('stage', 'documents'))}</div>
+<div>{_img(images.get('quarantine'), 'Quarantined by reason')}</div></div>
+<table><tr><th>source</th><th>stage</th><th>reasons</th></tr>{quarantined}</table>
+{f"<p class=muted>and {more:,} more: query the quarantine table for run_id = '{e(summary['run_id'])}'.</p>" if more > 0 else ""}"""
+    not_checked = "".join(f"<li>{e(item)}</li>" for item in summary.get("not_checked", []))
+    docs_link = summary["reports"].get("data_docs_relative", "")
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>clean-news run {e(summary['run_id'])}</title>
+<meta name="viewport" content="width=device-width,initial-scale=1"><style>{_CSS}</style></head>
+<body data-rendered="pending">
+<h1>clean-news run <code>{e(summary['run_id'])}</code></h1>
+<p class=muted>ingested {e(summary.get('ingested_at', ''))} · {summary.get('seconds', '?')} s · output <code>{e(str(summary['out']))}</code>
+· sources {e(', '.join(summary.get('sources', [])))}</p>
+<h2>Documents</h2>
+<div class=grid>{''.join(f"<div class=card><b>{v:,}</b>{e(k)}</div>" for k, v in cards)}</div>
+<p>read {summary['read']:,} = written {summary['written']:,} + quarantined {summary['quarantined']:,}
++ already stored {summary.get('already_stored', 0):,}: {verdict}. Rows stored with this run id:
+articles {facts['articles_rows']:,}, quarantine {facts['quarantine_rows']:,}.</p>
+<h2>Quarantine</h2>
+{quarantine_section}
+<h2>Per site</h2>
+<div class=grid><table><tr><th>site</th><th class=n>written</th><th class=n>quarantined</th>
+<th class=n>with warnings</th></tr>{sites}</table>
+<div>{_img(images.get('per_site'), 'Documents per site')}</div></div>
+<h2>Chrome removed</h2>
+<p>{facts['chrome_lines_removed']:,} lines removed from the written articles.</p>
+<div class=grid>{_rows(list(facts['chrome_by_rule'].items())[:TOP_N], headers=('rule', 'lines'))}
+<div>{_img(images.get('removed_share'), 'Removed share')}</div></div>
+<h2>Names normalized</h2>
+<table><tr><th>variant</th><th>canonical</th><th class=n>rewrites</th></tr>{rewrites}</table>
+{_img(images.get('entities'), 'Top entities')}
+<h2>Body length</h2>
+{_img(images.get('body_length'), 'Body length')}
+<h2>Field completeness (written articles)</h2>
+<table><tr><th>field</th><th class=n>filled</th><th></th></tr>{completeness}</table>
+<h2>Validation</h2>
+<p>Critical failures quarantine the row; warnings keep it and are listed in its <code>warnings</code> column.
+<a href="{e(docs_link)}">Great Expectations Data Docs</a>.</p>
+<table><tr><th>expectation</th><th>severity</th><th>fields</th><th class=n>rows failing</th></tr>{rule_rows}</table>
+{f"<p class=bad>Not checked in this run:</p><ul>{not_checked}</ul>" if not_checked else ""}
+<h2>Decoding repairs (written articles)</h2>
+{_rows(facts['repairs'].items(), headers=('repair', 'documents'))}
+<script>{_SCRIPT}</script>
+</body></html>
+"""
+
+
+def index_html(runs: list[dict]) -> str:
+    """reports/index.html: every run, newest first, with its counts and links."""
+    e = html.escape
+    rows = "".join(
+        f"<tr><td><a href='{e(r['html'])}'>{e(r['run_id'])}</a></td><td class=n>{r['read']:,}</td>"
+        f"<td class=n>{r['written']:,}</td><td class=n>{r['quarantined']:,}</td>"
+        f"<td>{'<span class=ok>yes</span>' if r['ok'] else '<span class=bad>no</span>'}</td></tr>" for r in runs)
+    return f"""<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>clean-news runs</title>
+<style>{_CSS}</style></head><body><h1>clean-news runs</h1><p><a href="{DATA_DOCS}/index.html">Data Docs</a></p>
+<table><tr><th>run</th><th class=n>read</th><th class=n>written</th><th class=n>quarantined</th><th>adds up</th></tr>
+{rows}</table></body></html>
+"""
+
+
+# --- writing -----------------------------------------------------------------------------------
+
+def _rule_table(validator) -> list[dict]:
+    inner = getattr(validator, "_validator", None) or validator  # the flow's LazyValidator wraps the real one
+    rules = getattr(inner, "rules", None)
+    if not rules:
+        from expectations.articles import build_rules
+
+        rules = {r.name: r for r in build_rules(getattr(validator, "inputs"))} if hasattr(validator, "inputs") else {}
+    return [{"name": r.name, "severity": r.severity, "fields": list(r.fields)} for r in rules.values()]
+
+
+def _not_checked(validator) -> list[str]:
+    inputs = getattr(validator, "inputs", None)
+    if inputs is None:
+        return list(getattr(getattr(validator, "_validator", None), "not_checked", []))
+    missing = [] if inputs.chrome_residue else ["no_chrome_residue: the chrome lexicon gave no residue patterns"]
+    return missing + ([] if inputs.alias_variants else ["names_normalized: the alias table gave no variants"])
+
+
+def _build_data_docs(store: Store, validator) -> str:
+    """Data Docs for this run under reports/data_docs; a run that validated nothing still gets the suite page."""
+    docs_dir = store.path(REPORTS, DATA_DOCS)
+    index = f"{docs_dir}/index.html"
+    validator.build_docs()
+    if not store.exists(index) and store.is_local:
+        from expectations.articles import ArticleValidator
+
+        ArticleValidator(getattr(validator, "inputs"), docs_dir=docs_dir).build_docs()
+    return index
+
+
+def _write_text(store: Store, path: str, text: str) -> None:
+    store.write_bytes(text.encode("utf-8"), path)
+
+
+def publish_report(store: Store, summary: dict, rules: list[dict]) -> dict:
+    """Write the run's HTML, JSON and Markdown reports and the runs index; return the summary with paths."""
+    run_id = summary["run_id"]
+    facts = run_facts(store, run_id)
+    summary = {**summary, "reconciliation": reconcile(summary, facts),
+               "stored": {k: v for k, v in facts.items() if k not in ("word_counts", "removed_shares")}}
+    stem = store.path(REPORTS, f"run-{run_id}")
+    summary["reports"] = {
+        **summary.get("reports", {}),
+        "html": f"{stem}.html", "json": f"{stem}.json", "summary": f"{stem}.md",
+        "data_docs": store.path(REPORTS, DATA_DOCS, "index.html"), "data_docs_relative": f"{DATA_DOCS}/index.html",
+        "index": store.path(REPORTS, "index.html"),
+    }
+    _write_text(store, f"{stem}.html", report_html(summary, facts, charts(facts), rules))
+    _write_text(store, f"{stem}.json", json.dumps(summary, indent=2, ensure_ascii=False, default=str))
+    _write_text(store, f"{stem}.md", summary_markdown(summary))
+    _write_index(store)
     return summary
+
+
+def _write_index(store: Store) -> None:
+    runs = []
+    for summary in _stored_summaries(store).values():
+        runs.append({"run_id": summary["run_id"], "html": f"run-{summary['run_id']}.html", "read": summary["read"],
+                     "written": summary["written"], "quarantined": summary["quarantined"],
+                     "ok": summary.get("reconciliation", {}).get("ok", False)})
+    runs.sort(key=lambda r: r["run_id"], reverse=True)
+    _write_text(store, store.path(REPORTS, "index.html"), index_html(runs))
+
+
+def _stored_summaries(store: Store) -> dict[str, dict]:
+    selector = pafs.FileSelector(store.path(REPORTS), allow_not_found=True)
+    found = {}
+    for info in store.filesystem.get_file_info(selector):
+        if info.base_name.startswith("run-") and info.base_name.endswith(".json"):
+            with store.filesystem.open_input_stream(info.path) as handle:
+                summary = json.loads(handle.read().decode("utf-8"))
+            found[summary["run_id"]] = summary
+    return found
+
+
+def publish_artifacts(summary: dict) -> None:
+    """The summary as Prefect artifacts (markdown, table, link), when called inside a flow or task run."""
+    from prefect.context import FlowRunContext, TaskRunContext
+
+    if FlowRunContext.get() is None and TaskRunContext.get() is None:
+        return  # `newsclean report` outside a flow: the files are the report
+    from prefect.artifacts import create_link_artifact, create_markdown_artifact, create_table_artifact
+
+    create_markdown_artifact(markdown=summary_markdown(summary), key="clean-news-summary",
+                             description="clean-news run summary")
+    stored = summary.get("stored", {})
+    table = [{"what": "read", "documents": summary["read"]}, {"what": "written", "documents": summary["written"]},
+             {"what": "quarantined", "documents": summary["quarantined"]},
+             {"what": "already stored", "documents": summary.get("already_stored", 0)}]
+    table += [{"what": f"quarantined: {reason}", "documents": n}
+              for reason, n in stored.get("quarantine_by_reason", {}).items()]
+    table += [{"what": f"site: {site}", "documents": sum(c.values()) - c.get("with_warnings", 0)}
+              for site, c in list(stored.get("per_site", {}).items())[:TOP_N]]
+    create_table_artifact(table=table, key="clean-news-counts", description="documents by outcome, reason and site")
+    target = summary["reports"]["html"]
+    link = target if "://" in target else f"file://{target}"
+    create_link_artifact(link=link, link_text=f"run report {summary['run_id']}", key="clean-news-report",
+                         description="self-contained HTML run report with charts")
+
+
+def write_run_report(store: Store, summary: dict, validator) -> dict:
+    """Data Docs, the HTML/JSON/Markdown run report and Prefect artifacts; return the summary with report paths."""
+    store.filesystem.create_dir(store.path(REPORTS), recursive=True)
+    _build_data_docs(store, validator)
+    summary = {**summary, "not_checked": _not_checked(validator)}
+    summary = publish_report(store, summary, _rule_table(validator))
+    publish_artifacts(summary)
+    return summary
+
+
+def rebuild_reports(out: str, *, seeds: str | None = None) -> dict:
+    """``newsclean report DIR``: rebuild every run's report and the Data Docs from the stored output.
+
+    Figures the flow alone knew (files skipped, rewrites, timings) come from the run's earlier JSON
+    summary when it exists; everything else is recomputed from Parquet. Data Docs are rebuilt by
+    validating each run's stored rows again with the current seeds.
+    """
+    store = Store.open(out)
+    previous = _stored_summaries(store)
+    run_ids = sorted(set(previous) | _stored_run_ids(store))
+    validator = _revalidate(store, run_ids, seeds)
+    rules = [{"name": r.name, "severity": r.severity, "fields": list(r.fields)} for r in validator.rules.values()]
+    rebuilt = []
+    for run_id in run_ids:
+        summary = previous.get(run_id) or _summary_from_store(store, run_id, out)
+        summary = {**summary, "not_checked": list(validator.not_checked),
+                   "rebuilt_at": datetime.now(timezone.utc).isoformat()}
+        rebuilt.append(publish_report(store, summary, rules))
+    return {"out": out, "runs": [s["run_id"] for s in rebuilt], "index": store.path(REPORTS, "index.html"),
+            "data_docs": store.path(REPORTS, DATA_DOCS, "index.html"),
+            "adds_up": all(s["reconciliation"]["ok"] for s in rebuilt)}
+
+
+def _stored_run_ids(store: Store) -> set[str]:
+    ids: set[str] = set()
+    for name in (ARTICLES, QUARANTINE):
+        table = _table(store, name, ["run_id"])
+        if table is not None:
+            ids.update(v for v in pc.unique(table.column("run_id")).to_pylist() if v)
+    return ids
+
+
+def _summary_from_store(store: Store, run_id: str, out: str) -> dict:
+    """A run summary from its rows alone (its JSON summary is gone): flow-only figures are unknown."""
+    facts = run_facts(store, run_id)
+    return {"run_id": run_id, "out": out, "sources": [], "read": facts["articles_rows"] + facts["quarantine_rows"],
+            "written": facts["articles_rows"], "quarantined": facts["quarantine_rows"], "already_stored": 0,
+            "quarantine_reasons": facts["quarantine_by_reason"], "rule_failures": {}, "rewrites": [],
+            "seconds": None, "ingested_at": ""}
+
+
+def _revalidate(store: Store, run_ids: list[str], seeds: str | None):
+    """Validate each run's stored rows again, one GX run per run_id, and build Data Docs from them."""
+    from expectations.articles import ArticleValidator, validation_frame
+    from flows.clean_news import suite_inputs
+    from flows.seeds import load_references
+
+    docs_dir = store.path(REPORTS, DATA_DOCS)
+    validator = ArticleValidator(suite_inputs(load_references(seeds)), docs_dir=docs_dir)
+    for run_id in run_ids:
+        rows = _validation_rows(store, run_id)
+        if rows:
+            validator.validate(validation_frame(rows), run_name=run_id)
+    if store.is_local:
+        store.filesystem.delete_dir_contents(docs_dir, missing_dir_ok=True)
+    validator.build_docs()
+    return validator
+
+
+def _validation_rows(store: Store, run_id: str) -> list[dict]:
+    """The rows the run validated: its articles plus what validation sent to quarantine."""
+    names = [f.name for f in ARTICLES_SCHEMA]
+    articles = _table(store, ARTICLES, names, run_id)
+    rows = articles.to_pylist() if articles is not None else []
+    quarantine = _table(store, QUARANTINE, names + ["stage"], run_id)
+    for row in quarantine.to_pylist() if quarantine is not None else []:
+        if row.pop("stage", None) == "validate":
+            rows.append({name: row.get(name) for name in names})
+    return rows

@@ -34,6 +34,14 @@ _FTFY_CONFIG = ftfy.TextFixerConfig(
     normalization="NFC", explain=False,
 )
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# The detector often ranks several single-byte code pages level (cp1252, cp1250, cp1257 decode
+# "déjà" as "déjà", "déjŕ", "déją" with the same scores); within these margins of the best
+# candidate we take cp1252, the legacy charset browsers assume for unlabelled pages.
+CHARSET_TIE_CHAOS = 0.05
+CHARSET_TIE_COHERENCE = 0.05
+# Below this many bytes the detector has too little evidence: cp1252 unless it fails to decode.
+MIN_DETECTOR_BYTES = 200
+DEFAULT_LEGACY_CHARSET = "cp1252"
 
 
 class DecodeError(ValueError):
@@ -103,19 +111,25 @@ def _decode_bytes(raw: bytes, repairs: list[str]) -> str:
             return text
     if raw.startswith(_BINARY_MAGIC):
         raise DecodeError("binary", f"binary file signature {raw[:4]!r}")
+    sample = raw[:65536]
+    codec = _bomless_utf16(sample) if sample.count(b"\x00") > len(sample) // 10 else None
+    if codec:
+        try:
+            text = raw.decode(codec)
+        except UnicodeDecodeError:
+            pass
+        else:
+            repairs.append(f"charset:{codec}")
+            return text
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError:
         pass
-    sample = raw[:65536]
     if sample.count(b"\x00") > len(sample) // 10:
         raise DecodeError("binary", "more than 10% NUL bytes and no UTF-16 byte order mark")
-    best = from_bytes(sample, cp_isolation=_WEB_ENCODINGS).best()
-    if best is None:
+    encoding = _legacy_charset(sample)
+    if encoding is None:
         raise DecodeError("binary", "no character set decodes these bytes as text")
-    encoding = best.encoding
-    if len(sample) < 200:  # too little evidence for a detector: take the web's commonest legacy charset
-        encoding = "cp1252"
     try:
         text = raw.decode(encoding)
     except (UnicodeDecodeError, LookupError):
@@ -123,3 +137,40 @@ def _decode_bytes(raw: bytes, repairs: list[str]) -> str:
         repairs.append("replaced_undecodable")
     repairs.append(f"charset:{encoding}")
     return text
+
+
+def _bomless_utf16(sample: bytes) -> str | None:
+    """``utf-16-le``/``-be`` when the NUL bytes sit on one side of each pair, as in Latin text saved as UTF-16.
+
+    >>> _bomless_utf16("News of the day".encode("utf-16-le")), _bomless_utf16(bytes(range(64)))
+    ('utf-16-le', None)
+    """
+    even, odd = sample[0::2], sample[1::2]
+    if not even or not odd:
+        return None
+    even_nul, odd_nul = even.count(0) / len(even), odd.count(0) / len(odd)
+    if odd_nul > 0.5 and even_nul < 0.05:
+        return "utf-16-le"
+    if even_nul > 0.5 and odd_nul < 0.05:
+        return "utf-16-be"
+    return None
+
+
+def _legacy_charset(sample: bytes) -> str | None:
+    """The detector's charset for non-UTF-8 bytes, cp1252 when it is as good as the best."""
+    if len(sample) < MIN_DETECTOR_BYTES:
+        try:
+            sample.decode(DEFAULT_LEGACY_CHARSET)
+            return DEFAULT_LEGACY_CHARSET
+        except UnicodeDecodeError:
+            pass
+    matches = list(from_bytes(sample, cp_isolation=_WEB_ENCODINGS))
+    if not matches:
+        return None
+    best = matches[0]
+    fallback = next((m for m in matches if m.encoding == DEFAULT_LEGACY_CHARSET), None)
+    if fallback is None:
+        return best.encoding
+    tied = (fallback.chaos <= best.chaos + CHARSET_TIE_CHAOS
+            and fallback.coherence >= best.coherence - CHARSET_TIE_COHERENCE)
+    return DEFAULT_LEGACY_CHARSET if tied else best.encoding

@@ -44,7 +44,7 @@ def clean_article(article: Article, *, refs: References, site_chrome: frozenset[
         return article
     if article.input_format == "html":
         page = extract_html(article.text)
-        stripped = strip_chrome(page.body, lexicon=refs.lexicon, site_chrome=site_chrome)
+        stripped = strip_chrome(page.body, lexicon=refs.lexicon, site_chrome=site_chrome, extracted=True)
         article = replace(
             article,
             title=article.title or page.title,

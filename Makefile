@@ -16,7 +16,7 @@ $(BIN)/python:
 # uv installs exactly what uv.lock pins (pip alone cannot read the lock file).
 $(STAMP): pyproject.toml uv.lock | $(BIN)/python
 	$(BIN)/python -m pip install --quiet --upgrade pip "uv==0.13.8"
-	UV_PROJECT_ENVIRONMENT=$(VENV) $(BIN)/uv sync --frozen --all-extras --python $(BIN)/python --quiet
+	UV_PROJECT_ENVIRONMENT=$(VENV) $(BIN)/uv sync --frozen --all-extras --python $(BIN)/python --compile-bytecode --quiet
 	touch $(STAMP)
 
 setup: $(STAMP)  ## create .venv and install the locked dependencies

@@ -329,7 +329,9 @@ class LazyValidator:
 
 def suite_inputs(refs: References) -> SuiteInputs:
     """What the suite needs from the seeds: chrome residue patterns and the alias variants."""
-    return SuiteInputs(chrome_residue=refs.lexicon.residue_regexes(), alias_variants=refs.aliases.variants())
+    # residue_regexes is optional so the flow also runs with a lexicon that has none.
+    residue = getattr(refs.lexicon, "residue_regexes", None)
+    return SuiteInputs(chrome_residue=residue() if residue else (), alias_variants=refs.aliases.variants())
 
 
 def _failed(doc: RawDocument, reason: str) -> Article:

@@ -12,8 +12,29 @@ DESCRIPTION = """Turn scraped news (plain text, HTML, .jsonl) into clean, valida
 Examples:
   newsclean run seeds/articles                    clean the sample articles into data/
   newsclean run scrapes/ more.jsonl --out out/    several sources, another output folder
+  newsclean run scrapes/ --out out/ --full        reprocess everything (after changing seeds/)
+  newsclean deploy scrapes/ --out out/ --cron "0 * * * *"   run every hour (then: newsclean serve)
+  newsclean report out/                           rebuild the reports from what is stored
   newsclean aliases suggest scrapes/              propose alias-table rows for name variants
+
+Each command has its own --help.
 """
+
+EXIT_LOCKED = 75  # EX_TEMPFAIL: another run holds the output; try again later
+
+
+def _add_run_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--seeds", default=None, metavar="DIR",
+                        help="folder with the alias and chrome tables (default: the project's seeds/, or $NEWSCLEAN_SEEDS)")
+    parser.add_argument("--batch-size", type=int, default=None, metavar="N",
+                        help="documents per batch; each batch is one commit (default: 5000, at most 64 MB of input)")
+    parser.add_argument("--workers", type=int, default=None, metavar="N",
+                        help="worker processes that clean documents (default: one per core; 0 = in this process, "
+                             "no per-document timeout)")
+    parser.add_argument("--doc-timeout", type=float, default=None, metavar="SECONDS",
+                        help="quarantine a document as `timeout` when cleaning it takes longer (default: 30)")
+    parser.add_argument("--max-doc-mb", type=float, default=None, metavar="MB",
+                        help="quarantine a document as `too_large` above this size (default: 16)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -21,15 +42,53 @@ def build_parser() -> argparse.ArgumentParser:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    run = commands.add_parser("run", help="run the clean-news flow over files and folders",
-                              description="Run the clean-news Prefect flow. A SOURCE is a file or a folder searched "
-                              "recursively for .txt, .html, .htm (also .gz) and .jsonl files.")
+    run = commands.add_parser(
+        "run", help="run the clean-news flow over files and folders",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Run the clean-news Prefect flow. A SOURCE is a file or a folder searched recursively for "
+                    ".txt, .html, .htm (also .gz) and .jsonl files.\n\n"
+                    "Runs are incremental: inputs whose path, size and mtime are in the ledger under DIR/state are "
+                    "skipped without being read. A killed run can simply be started again.")
     run.add_argument("sources", nargs="+", metavar="SOURCE", help="input file or folder")
-    run.add_argument("--out", default="data", metavar="DIR", help="output folder or s3:// URI (default: data/)")
-    run.add_argument("--seeds", default=None, metavar="DIR",
-                     help="folder with the alias and chrome tables (default: the project's seeds/, or $NEWSCLEAN_SEEDS)")
-    run.add_argument("--batch-size", type=int, default=None, metavar="N",
-                     help="documents per batch task (default: 2000)")
+    run.add_argument("--out", default="data", metavar="DIR",
+                     help="output folder, or s3://bucket/prefix (credentials and endpoint from the usual AWS_* "
+                          "variables; ?endpoint_override=host:port works too) (default: data/)")
+    _add_run_options(run)
+    run.add_argument("--full", action="store_true",
+                     help="reprocess every input into a new dataset that replaces the old one when the run ends")
+    run.add_argument("--wait", type=float, default=0.0, metavar="SECONDS",
+                     help="if another run is using DIR, wait up to this long for it instead of exiting (code 75)")
+    run.add_argument("--task-runner", choices=("local", "dask"), default="local",
+                     help="where batches are cleaned: worker processes here (local), or a Dask cluster (dask)")
+    run.add_argument("--dask-address", default=None, metavar="tcp://HOST:PORT",
+                     help="scheduler of an existing Dask cluster (default with --task-runner dask: a temporary "
+                          "local cluster)")
+    run.add_argument("--in-flight", type=int, default=None, metavar="N",
+                     help="batches cleaned at the same time (default: 1; with dask, the cluster's worker count)")
+
+    deploy = commands.add_parser(
+        "deploy", help="register a scheduled clean-news deployment on the Prefect API",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Register (or update) a Prefect deployment of clean-news with a cron schedule. Start an API "
+                    "first (`prefect server start`, then `export PREFECT_API_URL=http://127.0.0.1:4200/api`), "
+                    "and run `newsclean serve` to execute the scheduled runs.\n\n"
+                    "Example:\n  newsclean deploy scrapes/ --out /data/news --cron \"0 * * * *\"")
+    deploy.add_argument("sources", nargs="+", metavar="SOURCE", help="input file or folder (stored as absolute path)")
+    deploy.add_argument("--out", required=True, metavar="DIR", help="output folder or s3:// URI")
+    deploy.add_argument("--cron", required=True, metavar="EXPR", help='cron schedule, e.g. "0 * * * *" for hourly')
+    deploy.add_argument("--timezone", default="UTC", metavar="TZ", help="time zone of the schedule (default: UTC)")
+    deploy.add_argument("--name", default="scheduled", metavar="NAME", help="deployment name (default: scheduled)")
+    deploy.add_argument("--serve", action="store_true", help="serve the deployment right away (blocks)")
+    _add_run_options(deploy)
+
+    serve = commands.add_parser("serve", help="run registered deployments on their schedules (blocks)",
+                                description="Read the clean-news deployments registered with `newsclean deploy` "
+                                            "from the Prefect API and run them on schedule until interrupted.")
+    serve.add_argument("names", nargs="*", metavar="NAME", help="deployments to serve (default: all)")
+
+    report = commands.add_parser("report", help="rebuild the reports of an output folder",
+                                 description="Rebuild DIR/reports (summary, Data Docs) from the stored tables.")
+    report.add_argument("out", metavar="DIR", help="output folder or s3:// URI")
 
     aliases = commands.add_parser("aliases", help="work with the alias table")
     alias_commands = aliases.add_subparsers(dest="alias_command", required=True, metavar="ACTION")
@@ -48,8 +107,18 @@ def main(argv: list[str] | None = None) -> int:
     if missing:
         print(f"newsclean: {missing[0]}: no such file or folder; check the SOURCE argument", file=sys.stderr)
         return 2
+    apply_prefect_defaults()
     if args.command == "run":
         return _run(args)
+    if args.command == "deploy":
+        return _deploy(args)
+    if args.command == "serve":
+        return _serve(args)
+    if args.command == "report":
+        from flows.report import rebuild_reports
+
+        print(rebuild_reports(args.out))
+        return 0
     if args.command == "aliases":
         from flows.aliases import suggest_command
 
@@ -57,18 +126,75 @@ def main(argv: list[str] | None = None) -> int:
     return 2
 
 
+def _flow_parameters(args: argparse.Namespace) -> dict:
+    """Flow keyword arguments for the options the user gave (the flow's defaults otherwise)."""
+    params = {"seeds": args.seeds, "batch_size": args.batch_size, "workers": args.workers,
+              "doc_timeout": args.doc_timeout,
+              "max_document_bytes": int(args.max_doc_mb * 1024 * 1024) if args.max_doc_mb else None}
+    return {name: value for name, value in params.items() if value is not None}
+
+
 def _run(args: argparse.Namespace) -> int:
-    apply_prefect_defaults()
-    from flows.clean_news import DEFAULT_BATCH_SIZE, clean_news
+    from flows.clean_news import clean_news
+    from flows.lock import OutputLocked
     from flows.seeds import SeedError
 
+    flow_fn, params = clean_news, _flow_parameters(args)
+    if args.task_runner == "dask":
+        flow_fn, params = _with_dask(args, params)
+    elif args.in_flight:
+        params["in_flight"] = args.in_flight
     try:
-        summary = clean_news(sources=args.sources, out=args.out, seeds=args.seeds,
-                             batch_size=args.batch_size or DEFAULT_BATCH_SIZE)
+        summary = flow_fn(sources=args.sources, out=args.out, full=args.full, wait=args.wait, **params)
     except SeedError as error:
         print(f"newsclean: {error}", file=sys.stderr)
         return 2
+    except OutputLocked as error:
+        print(f"newsclean: {error}", file=sys.stderr)
+        return EXIT_LOCKED
+    except ValueError as error:  # --full on an object store and other bad combinations
+        print(f"newsclean: {error}", file=sys.stderr)
+        return 2
     print(format_summary(summary))
+    return 0
+
+
+def _with_dask(args: argparse.Namespace, params: dict):
+    """The flow with prefect-dask's task runner; batches in flight default to the cluster's worker threads."""
+    from prefect_dask import DaskTaskRunner
+
+    from flows.clean_news import clean_news
+
+    runner = DaskTaskRunner(address=args.dask_address) if args.dask_address else DaskTaskRunner()
+    in_flight = args.in_flight
+    if in_flight is None and args.dask_address:
+        from distributed import Client
+
+        with Client(args.dask_address, timeout=30) as client:
+            in_flight = max(1, sum(client.nthreads().values()))
+    params = {"workers": 1, **params, "in_flight": in_flight or 2}
+    return clean_news.with_options(task_runner=runner), params
+
+
+def _deploy(args: argparse.Namespace) -> int:
+    from flows import deploy
+
+    deployment_id = deploy.register(args.sources, out=args.out, cron=args.cron, name=args.name,
+                                    timezone=args.timezone, parameters=_flow_parameters(args))
+    print(f"registered deployment clean-news/{args.name} ({deployment_id}) on cron {args.cron!r} ({args.timezone})")
+    if args.serve:
+        deploy.serve([args.name])
+    else:
+        print("run `newsclean serve` (with the same PREFECT_API_URL) to execute it on schedule")
+    return 0
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from flows import deploy
+
+    if not deploy.serve(args.names or None):
+        print("newsclean: no clean-news deployments registered; create one with `newsclean deploy`", file=sys.stderr)
+        return 2
     return 0
 
 
@@ -82,6 +208,10 @@ def format_summary(summary: dict) -> str:
     lines += [f"    {reason:<26}{n:>6}" for reason, n in summary["quarantine_reasons"].items()]
     if summary["already_stored"]:
         lines.append(f"  already stored       {summary['already_stored']:>8}  (same content seen before; skipped)")
+    if summary.get("skipped_unchanged"):
+        lines.append(f"  unchanged inputs     {summary['skipped_unchanged']:>8}  (in the ledger; not read)")
+    for action in summary.get("recovered", ()):
+        lines.append(f"  recovered: {action}")
     lines.append(f"  output               {summary['out']}")
     lines.append(f"  report               {summary['reports']['summary']}")
     lines.append(f"  data docs            {summary['reports']['data_docs']}")

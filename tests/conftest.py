@@ -36,3 +36,47 @@ def seeds_run(prefect_harness, tmp_path_factory):
     out = tmp_path_factory.mktemp("seeds-run")
     summary = clean_news(sources=[str(SEED_ARTICLES)], out=str(out))
     return out, summary
+
+
+def write_corpus(folder: Path, count: int, *, start: int = 0, site: str = "example-news") -> list[Path]:
+    """``count`` distinct plain-text articles under ``folder/site``: the seed articles with a numbered closing line."""
+    seeds = sorted(SEED_ARTICLES.glob("*.txt"))
+    target = folder / site
+    target.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for number in range(start, start + count):
+        text = seeds[number % len(seeds)].read_text(encoding="utf-8")
+        path = target / f"article-{number:05d}.txt"
+        path.write_text(f"{text.rstrip()}\n\nThis is report number {number} in the series.\n", encoding="utf-8")
+        paths.append(path)
+    return paths
+
+
+@pytest.fixture
+def corpus(tmp_path):
+    """A folder with 24 distinct text articles; returns (source folder, output folder)."""
+    source = tmp_path / "in"
+    write_corpus(source, 24)
+    return source, tmp_path / "out"
+
+
+def read_table(out, table: str = "articles"):
+    """A table of a local output as a pyarrow Table (the way an analyst's glob sees it)."""
+    import pyarrow.dataset as ds
+
+    from flows.store import ARTICLES_SCHEMA, QUARANTINE_SCHEMA
+
+    folder = Path(out) / table
+    schema = ARTICLES_SCHEMA if table == "articles" else QUARANTINE_SCHEMA
+    files = sorted(str(p) for p in folder.glob("*/*.parquet")) if folder.exists() else []
+    return ds.dataset(files, format="parquet", schema=schema).to_table()
+
+
+def api_env() -> dict:
+    """Environment for a subprocess that should talk to the session's Prefect test server."""
+    from prefect.settings import get_current_settings
+
+    env = dict(os.environ)
+    env["PREFECT_API_URL"] = str(get_current_settings().api.url)
+    env["PYTHONPATH"] = str(ROOT)
+    return env

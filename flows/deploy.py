@@ -1,0 +1,70 @@
+"""Scheduled runs: register ``clean-news`` deployments with a cron schedule, and serve them.
+
+``newsclean deploy`` stores the sources, output and schedule on the Prefect API (a ``prefect server start``
+or Prefect Cloud); ``newsclean serve`` reads the registered deployments back and runs them on schedule
+in this process. The flow is referenced by module path, so serve works from any working directory
+where the package is installed.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+DEFAULT_NAME = "scheduled"
+
+
+def deployment(sources: list[str], *, out: str, cron: str | None, name: str = DEFAULT_NAME,
+               timezone: str = "UTC", parameters: dict | None = None):
+    """The RunnerDeployment of clean-news over ``sources`` into ``out`` on ``cron`` (paths made absolute)."""
+    from prefect.schedules import Cron
+    from prefect.types.entrypoint import EntrypointType
+
+    from flows.clean_news import clean_news
+
+    params = {"sources": [_absolute(s) for s in sources], "out": _absolute(out), **(parameters or {})}
+    return clean_news.to_deployment(
+        name=name, parameters=params, schedules=[Cron(cron, timezone=timezone)] if cron else None,
+        description=f"clean-news {' '.join(params['sources'])} -> {params['out']}",
+        entrypoint_type=EntrypointType.MODULE_PATH,
+    )
+
+
+def register(sources: list[str], *, out: str, cron: str | None, name: str = DEFAULT_NAME,
+             timezone: str = "UTC", parameters: dict | None = None):
+    """Create or update the deployment on the Prefect API; returns its id."""
+    return deployment(sources, out=out, cron=cron, name=name, timezone=timezone, parameters=parameters).apply()
+
+
+def registered(names: list[str] | None = None) -> list:
+    """The clean-news deployments on the API (all, or those named)."""
+    from prefect import get_client
+    from prefect.client.schemas.filters import FlowFilter, FlowFilterName
+
+    with get_client(sync_client=True) as client:
+        found = client.read_deployments(flow_filter=FlowFilter(name=FlowFilterName(any_=["clean-news"])))
+    return [d for d in found if not names or d.name in names]
+
+
+def serve(names: list[str] | None = None, *, limit: int | None = None) -> int:
+    """Run the registered deployments on their schedules until interrupted; returns how many were served."""
+    from prefect import serve as prefect_serve
+    from prefect.schedules import Cron
+
+    from flows.clean_news import clean_news
+    from prefect.types.entrypoint import EntrypointType
+
+    runners = []
+    for found in registered(names):
+        schedules = [Cron(s.schedule.cron, timezone=s.schedule.timezone or "UTC")
+                     for s in found.schedules if getattr(s.schedule, "cron", None)]
+        runners.append(clean_news.to_deployment(name=found.name, parameters=found.parameters,
+                                                schedules=schedules or None, description=found.description,
+                                                entrypoint_type=EntrypointType.MODULE_PATH))
+    if not runners:
+        return 0
+    prefect_serve(*runners, limit=limit)
+    return len(runners)
+
+
+def _absolute(path: str) -> str:
+    return path if "://" in path else str(Path(os.path.expanduser(path)).absolute())

@@ -76,6 +76,7 @@ _ROLE_WORDS = frozenset("""
 staff writer writers editor editors editorial redaktion reporter reporters correspondent correspondents contributor
 contributors columnist team desk bureau newsroom admin administrator webmaster guest moderator user anonymous unknown
 """.split())
+_WIRE_AGENCIES = frozenset("ap afp pti ians upi dpa ansa efe tass xinhua reuters bloomberg".split())
 _NAME_PARTICLES = frozenset("""
 van von der den de del della di da das do dos du la le les lo ter ten bin binti ibn al el y e zu af av mac st
 """.split())
@@ -91,7 +92,10 @@ _BYLINE_XPATH = XPath(
     " or contains(@id, 'byline')][not(ancestor::*[contains(@class, 'comment')])]")
 _CATEGORY_XPATH = XPath("//a[@rel='category' or @rel='category tag']")
 _TAG_XPATH = XPath("//a[@rel='tag']")
-_ENTITY = re.compile(r"&(?:amp|quot|apos|lt|gt|#\d+);?")
+_VISIBLE_TIME_XPATH = XPath("(//*[@itemprop='datePublished']/@content|//*[@itemprop='datePublished']/@datetime"
+                            "|//article//time/@datetime|//time[@pubdate]/@datetime)[position() <= 3]")
+_TIMESTAMP = re.compile(r"(?:199|2\d\d)\d-\d{2}-\d{2}[T ]\d{1,2}:\d{2}")  # 0001-01-01T00:00 is a CMS default
+_DATE = re.compile(r"(?:199|2\d\d)\d-[01]\d-[0-3]\d")
 
 
 def read_metadata(tree: HtmlElement, *, url: str | None = None) -> PageMetadata:
@@ -128,7 +132,7 @@ def read_metadata(tree: HtmlElement, *, url: str | None = None) -> PageMetadata:
     return PageMetadata(
         title=clean_title(raw_title, site_names=site_names, sections=categories),
         authors=_authors(tree, articles, metas, site_names=site_names),
-        published=_published_date(tree, canonical) or (published_at[:10] if published_at else None),
+        published=_published_date(tree, canonical, articles, metas),
         published_at=published_at,
         url=canonical,
         hostname=hostname,
@@ -270,10 +274,23 @@ def _authors(tree: HtmlElement, articles: list[dict], metas: dict[str, str], *, 
 def _visible_bylines(tree: HtmlElement) -> list[str]:
     texts: list[str] = []
     for element in _BYLINE_XPATH(tree)[:8]:
-        text = _squash(" ".join(element.itertext()))
-        if 3 <= len(text) <= 80:
+        text = _short_text(element, 80)
+        if text and len(text) >= 3:
             texts.append(text)
     return texts
+
+
+def _short_text(element: HtmlElement, limit: int) -> str | None:
+    """The element's text when it is at most ``limit`` characters; stops reading early (author boxes can wrap pages)."""
+    parts: list[str] = []
+    size = 0
+    for part in element.itertext():
+        size += len(part)
+        if size > 4 * limit:  # raw text carries indentation; normalise only what could still fit
+            return None
+        parts.append(part)
+    text = _squash(" ".join(parts))
+    return text if len(text) <= limit else None
 
 
 def _link_texts(elements: list) -> list[str]:
@@ -288,7 +305,7 @@ def _person_name(part: str, site_keys: set[str]) -> str | None:
     for index, token in enumerate(tokens):
         key = _key(token)
         if any(c.isdigit() for c in token) or key in _TIME_WORDS or (index and key in _MONTHS_AND_DAYS) \
-                or (index >= 2 and (_is_site_token(token, site_keys) or key in _NOT_PERSON_WORDS - _ROLE_WORDS)):
+                or (index >= 2 and _starts_outlet(tokens, index, site_keys)):
             tokens = tokens[:index]  # cut a trailing date, badge or outlet: "Finian Cunningham Sputnik International"
             break
     if not tokens or len(tokens) > 5:
@@ -309,6 +326,16 @@ def _person_name(part: str, site_keys: set[str]) -> str | None:
         tokens = [t.lower() if t.lower() in _NAME_PARTICLES else t if len(t.strip(".")) == 1 else t.capitalize()
                   for t in tokens]
     return " ".join(tokens)
+
+
+def _starts_outlet(tokens: list[str], index: int, site_keys: set[str]) -> bool:
+    """Whether an outlet begins at ``tokens[index]``, after a name: the site, a wire agency, or an organisation
+    word in normal case after a name in capitals ("JILL LAWLESS Associated Press"). Without such a cue the part
+    is left whole, and rejected later if it holds an organisation word ("NJ Advance Media")."""
+    token, key = tokens[index], _key(tokens[index])
+    if _is_site_token(token, site_keys) or key in _WIRE_AGENCIES:
+        return True
+    return key in _NOT_PERSON_WORDS - _ROLE_WORDS and not token.isupper() and all(t.isupper() for t in tokens[:index])
 
 
 def _dedupe_names(names: list[str]) -> tuple[str, ...]:
@@ -446,22 +473,35 @@ def _json_values(objects: list[dict], key: str) -> list[str]:
 
 
 def _timestamp(articles: list[dict], metas: dict[str, str], tree: HtmlElement) -> str | None:
-    candidates = [str(o.get("datePublished") or "") for o in articles]
-    candidates += [metas.get(key, "") for key in _DATETIME_META]
-    candidates += tree.xpath("//*[@itemprop='datePublished']/@content|//*[@itemprop='datePublished']/@datetime")
-    candidates += tree.xpath("(//article//time/@datetime|//time[@pubdate]/@datetime)[position() <= 2]")
-    for value in candidates:
+    declared = [str(o.get("datePublished") or "") for o in articles] + [metas.get(key, "") for key in _DATETIME_META]
+    found = _first_timestamp(declared)
+    if found is None:  # the page body is searched only when the declarations have no time (it costs a tree scan)
+        found = _first_timestamp(_VISIBLE_TIME_XPATH(tree))
+    return found
+
+
+def _first_timestamp(values: Iterable[str]) -> str | None:
+    for value in values:
         value = _squash(value)
-        if re.match(r"(?:19[9]|2\d\d)\d-\d{2}-\d{2}[T ]\d{1,2}:\d{2}", value):  # 0001-01-01T00:00 is a CMS default
+        if _TIMESTAMP.match(value):
             return value
     return None
 
 
-def _published_date(tree: HtmlElement, url: str | None) -> str | None:
+def _published_date(tree: HtmlElement, url: str | None, articles: list[dict], metas: dict[str, str]) -> str | None:
+    """htmldate's reading of the page (it prefers the local date in the URL or on the page over a UTC
+    timestamp, which can be a day off), else the declared date (JSON-LD, meta tags)."""
     try:
-        return find_date(tree, url=url, extensive_search=False, original_date=True, outputformat="%Y-%m-%d")
+        found = find_date(tree, url=url, extensive_search=False, original_date=True, outputformat="%Y-%m-%d")
     except (ValueError, TypeError):  # htmldate raises on malformed trees and odd date formats
-        return None
+        found = None
+    if found:
+        return found
+    for value in [str(o.get("datePublished") or "") for o in articles] + [metas.get(key, "") for key in _DATETIME_META]:
+        match = _DATE.match(value.strip())
+        if match:
+            return match[0]
+    return None
 
 
 def _declared_language(tree: HtmlElement) -> str | None:

@@ -39,8 +39,8 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 # candidate we take cp1252, the legacy charset browsers assume for unlabelled pages.
 CHARSET_TIE_CHAOS = 0.05
 CHARSET_TIE_COHERENCE = 0.05
-# Below this many bytes the detector has too little evidence: cp1252 unless it fails to decode.
-MIN_DETECTOR_BYTES = 200
+# Below this many bytes (a word or two) the detector has no evidence: cp1252 unless it fails to decode.
+MIN_DETECTOR_BYTES = 32
 DEFAULT_LEGACY_CHARSET = "cp1252"
 
 

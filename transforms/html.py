@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from lxml.etree import _Element
+from lxml.etree import XPath, _Element
 from lxml.html import HtmlElement
 from trafilatura import bare_extraction
 from trafilatura.baseline import html2txt
@@ -54,6 +54,8 @@ class ExtractionSettings:
 
 DEFAULT_SETTINGS = ExtractionSettings()
 _SPACE = re.compile(r"\s+")
+_EMBEDDED_POST_XPATH = XPath("//blockquote[contains(@class, 'twitter-tweet')]")
+_EMBED_WRAPPER = re.compile(r"social|embed|share|tweet|twitter", re.I)
 _WORD = re.compile(r"\W+")
 
 
@@ -92,6 +94,7 @@ def extract_body(tree: HtmlElement, *, title: str | None = None,
 
     The tree may be modified (split article bodies are joined); pass a copy to keep it.
     """
+    _expose_embedded_posts(tree)
     body, length, name = _cascade(tree, settings)
     if body is not None and _few_paragraphs(tree, body) and _join_split_body(tree):
         joined, joined_length, joined_name = _cascade(tree, settings)
@@ -134,6 +137,24 @@ def _few_paragraphs(tree: HtmlElement, body: _Element) -> bool:
     """Whether the result holds under half of the page's paragraphs, the mark of a body split in chunks."""
     page_paragraphs = tree.xpath("count(//p)")
     return page_paragraphs >= 10 and sum(1 for _ in body.iter("p")) < page_paragraphs / 2
+
+
+def _expose_embedded_posts(tree: HtmlElement) -> None:
+    """Lift embedded tweets out of their "social"/"embed" wrappers, which trafilatura discards as share widgets.
+
+    Articles quote posts as evidence ("a whole lot of people on Twitter pointed it out", then the posts);
+    as plain blockquotes they are kept like any other quotation.
+    """
+    for post in _EMBEDDED_POST_XPATH(tree):
+        wrapper = None
+        for depth, ancestor in enumerate(post.iterancestors()):
+            if depth >= 3 or ancestor.tag in ("body", "article", "main"):
+                break
+            if _EMBED_WRAPPER.search(f"{ancestor.get('class') or ''} {ancestor.get('id') or ''}"):
+                wrapper = ancestor
+        if wrapper is not None and wrapper.getparent() is not None:
+            post.tail = wrapper.tail
+            wrapper.getparent().replace(wrapper, post)
 
 
 def _join_split_body(tree: HtmlElement) -> bool:

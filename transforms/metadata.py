@@ -96,6 +96,7 @@ _VISIBLE_TIME_XPATH = XPath("(//*[@itemprop='datePublished']/@content|//*[@itemp
                             "|//article//time/@datetime|//time[@pubdate]/@datetime)[position() <= 3]")
 _TIMESTAMP = re.compile(r"(?:199|2\d\d)\d-\d{2}-\d{2}[T ]\d{1,2}:\d{2}")  # 0001-01-01T00:00 is a CMS default
 _DATE = re.compile(r"(?:199|2\d\d)\d-[01]\d-[0-3]\d")
+_LOCAL_OFFSET = re.compile(r"T.*\d[+-](?!00:?00)\d\d:?\d\d$")  # "+05:30", "-0500"; not "+00:00" (UTC)
 
 
 def read_metadata(tree: HtmlElement, *, url: str | None = None) -> PageMetadata:
@@ -489,19 +490,21 @@ def _first_timestamp(values: Iterable[str]) -> str | None:
 
 
 def _published_date(tree: HtmlElement, url: str | None, articles: list[dict], metas: dict[str, str]) -> str | None:
-    """htmldate's reading of the page (it prefers the local date in the URL or on the page over a UTC
-    timestamp, which can be a day off), else the declared date (JSON-LD, meta tags)."""
+    """The publication date as the publisher's local calendar date.
+
+    A declared date with a local offset (or no time at all) is taken as it is; a UTC or zone-less timestamp
+    can be a day off, so then htmldate reads the URL and the page (it costs a tree scan, hence not always).
+    """
+    declared = [str(o.get("datePublished") or "").strip() for o in articles]
+    declared += [metas.get(key, "").strip() for key in _DATETIME_META]
+    for value in declared:
+        if _DATE.match(value) and (len(value) == 10 or _LOCAL_OFFSET.search(value)):
+            return value[:10]
     try:
         found = find_date(tree, url=url, extensive_search=False, original_date=True, outputformat="%Y-%m-%d")
     except (ValueError, TypeError):  # htmldate raises on malformed trees and odd date formats
         found = None
-    if found:
-        return found
-    for value in [str(o.get("datePublished") or "") for o in articles] + [metas.get(key, "") for key in _DATETIME_META]:
-        match = _DATE.match(value.strip())
-        if match:
-            return match[0]
-    return None
+    return found or next((value[:10] for value in declared if _DATE.match(value)), None)
 
 
 def _declared_language(tree: HtmlElement) -> str | None:

@@ -56,3 +56,10 @@ def test_cms_default_timestamps_are_ignored():
     tree = fromstring('<html><head><meta property="article:published_time" content="0001-01-01T00:00:00Z">'
                       '</head><body></body></html>')
     assert read_metadata(tree).published_at is None
+
+
+def test_a_site_named_by_its_domain_gives_the_host_when_no_url_does():
+    tree = fromstring('<html><head><meta property="og:site_name" content="PanARMENIAN.Net"></head><body></body></html>')
+    assert read_metadata(tree).hostname == "panarmenian.net"
+    tree = fromstring('<html><head><meta property="og:site_name" content="Mr. Smith Goes"></head><body></body></html>')
+    assert read_metadata(tree).hostname is None

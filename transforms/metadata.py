@@ -95,6 +95,7 @@ _TAG_XPATH = XPath("//a[@rel='tag']")
 _VISIBLE_TIME_XPATH = XPath("(//*[@itemprop='datePublished']/@content|//*[@itemprop='datePublished']/@datetime"
                             "|//article//time/@datetime|//time[@pubdate]/@datetime)[position() <= 3]")
 _TIMESTAMP = re.compile(r"(?:199|2\d\d)\d-\d{2}-\d{2}[T ]\d{1,2}:\d{2}")  # 0001-01-01T00:00 is a CMS default
+_DOMAIN = re.compile(r"(?:www\.)?[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,12}", re.I)
 _DATE = re.compile(r"(?:199|2\d\d)\d-[01]\d-[0-3]\d")
 _LOCAL_OFFSET = re.compile(r"T.*\d[+-](?!00:?00)\d\d:?\d\d$")  # "+05:30", "-0500"; not "+00:00" (UTC)
 
@@ -117,6 +118,8 @@ def read_metadata(tree: HtmlElement, *, url: str | None = None) -> PageMetadata:
     hostname = _hostname(canonical or url)
     publishers = [name for o in objects for name in _names(o.get("publisher"), persons=False)]
     site_name = clean_site_name(_first(metas.get(key) for key in _SITE_META) or _first(publishers), hostname=hostname)
+    if hostname is None and site_name and _DOMAIN.fullmatch(site_name):
+        hostname = site_name.lower().removeprefix("www.")  # "PanARMENIAN.Net": the site names itself by domain
     site_names = tuple(filter(None, (site_name, hostname, *publishers)))
 
     categories = clean_terms(_json_values(articles, "articleSection") or _meta_values(metas, _CATEGORY_META),

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import pickle
+import tempfile
 import time
 import uuid
 from collections import Counter, deque
@@ -53,6 +54,16 @@ class CleanOptions:
     workers: int
     doc_timeout: float
     refs_key: str
+
+
+class Opaque:
+    """A task argument Prefect passes through untouched: it does not walk the thousands of documents inside
+    looking for futures (``quote`` does the same for tasks run here, but a Dask worker receives it unopened)."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value):
+        self.value = value
 
 
 @dataclass
@@ -102,11 +113,11 @@ def read_batch(files: list[InputFile], ledger: Ledger, max_document_bytes: int) 
 
 
 @task(name="clean", **_TASK)
-def clean_batch(docs: list[RawDocument], site_counts: dict[str, Counter], refs: References,
+def clean_batch(docs: "Opaque", site_counts: dict[str, Counter], refs: References,
                 options: CleanOptions) -> CleanedBatch:
     """Decode; learn each site's repeated lines from this batch plus earlier ones; strip, structure, normalize."""
     with leased_pool(options.workers, refs, timeout=options.doc_timeout, key=options.refs_key) as pool:
-        return _clean(pool, docs, site_counts)
+        return _clean(pool, docs.value, site_counts)
 
 
 def _clean(pool, docs: list[RawDocument], site_counts: dict[str, Counter]) -> CleanedBatch:
@@ -194,7 +205,7 @@ def clean_news(sources: list[str], out: str = "data", seeds: str | None = None,
         files = discover(sources)
         todo = [item for item in files if not ledger.unchanged(item)]
         totals = RunTotals(files=len(files), skipped_unchanged=len(files) - len(todo))
-        validator = LazyValidator(suite_inputs(refs), docs_dir=root.path("reports", "data_docs"))
+        validator = LazyValidator(suite_inputs(refs), root)
         if todo:
             options = CleanOptions(workers=default_workers() if workers is None else workers,
                                    doc_timeout=doc_timeout, refs_key=_refs_key(refs))
@@ -253,7 +264,7 @@ def _process(todo: list[InputFile], *, store: Store, ledger: Ledger, refs: Refer
                     fresh.append(doc)
             finished = [finish_oldest() for _ in range(len(pending) - in_flight + 1)] if len(pending) >= in_flight else []
             sites = {doc.site or site_from_url(doc.url) or doc.folder_site or "" for doc in fresh}
-            pending.append((number, files, read, clean_batch.submit(quote(fresh), site_lines.subset(sites), refs, options)))
+            pending.append((number, files, read, clean_batch.submit(Opaque(fresh), site_lines.subset(sites), refs, options)))
             for batch in finished:
                 commit(*batch)
         while pending:
@@ -311,10 +322,15 @@ class RunTotals:
 
 
 class LazyValidator:
-    """The GX validator, built on first use: importing GX costs about 3 s, and a run with nothing new needs none."""
+    """The GX validator, built on first use: importing GX costs about 3 s, and a run with nothing new needs none.
 
-    def __init__(self, inputs: SuiteInputs, docs_dir: str | None = None):
-        self.inputs, self.docs_dir = inputs, docs_dir
+    GX writes Data Docs to a local folder only; for an object store they are built in a temporary
+    folder and copied to DIR/reports/data_docs.
+    """
+
+    def __init__(self, inputs: SuiteInputs, store: Store):
+        self.inputs, self.store = inputs, store
+        self.docs_dir = store.path("reports", "data_docs") if store.is_local else tempfile.mkdtemp(prefix="newsclean-docs-")
         self._validator: ArticleValidator | None = None
 
     def validate(self, frame):
@@ -323,8 +339,14 @@ class LazyValidator:
         return self._validator.validate(frame)
 
     def build_docs(self) -> None:
-        if self._validator is not None:
-            self._validator.build_docs()
+        if self._validator is None:
+            return
+        self._validator.build_docs()
+        if not self.store.is_local:
+            import pyarrow.fs as pafs
+
+            pafs.copy_files(self.docs_dir, self.store.path("reports", "data_docs"),
+                            source_filesystem=pafs.LocalFileSystem(), destination_filesystem=self.store.filesystem)
 
 
 def suite_inputs(refs: References) -> SuiteInputs:

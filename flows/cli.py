@@ -85,6 +85,8 @@ def build_parser() -> argparse.ArgumentParser:
                                 description="Read the clean-news deployments registered with `newsclean deploy` "
                                             "from the Prefect API and run them on schedule until interrupted.")
     serve.add_argument("names", nargs="*", metavar="NAME", help="deployments to serve (default: all)")
+    serve.add_argument("--once", action="store_true",
+                       help="start the runs that are due now, wait for them and exit (for an external scheduler)")
 
     report = commands.add_parser("report", help="rebuild the reports of an output folder",
                                  description="Rebuild DIR/reports (summary, Data Docs) from the stored tables.")
@@ -192,7 +194,7 @@ def _deploy(args: argparse.Namespace) -> int:
 def _serve(args: argparse.Namespace) -> int:
     from flows import deploy
 
-    if not deploy.serve(args.names or None):
+    if not deploy.serve(args.names or None, once=args.once):
         print("newsclean: no clean-news deployments registered; create one with `newsclean deploy`", file=sys.stderr)
         return 2
     return 0

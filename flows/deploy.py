@@ -45,13 +45,19 @@ def registered(names: list[str] | None = None) -> list:
     return [d for d in found if not names or d.name in names]
 
 
-def serve(names: list[str] | None = None, *, limit: int | None = None) -> int:
-    """Run the registered deployments on their schedules until interrupted; returns how many were served."""
+def serve(names: list[str] | None = None, *, limit: int | None = None, once: bool = False) -> int:
+    """Run the registered deployments on their schedules until interrupted; returns how many were served.
+
+    ``once`` runs what is due now (polling once), waits for it and returns: for an external scheduler.
+    """
+    import asyncio
+
     from prefect import serve as prefect_serve
+    from prefect.runner import Runner
     from prefect.schedules import Cron
+    from prefect.types.entrypoint import EntrypointType
 
     from flows.clean_news import clean_news
-    from prefect.types.entrypoint import EntrypointType
 
     runners = []
     for found in registered(names):
@@ -62,7 +68,13 @@ def serve(names: list[str] | None = None, *, limit: int | None = None) -> int:
                                                 entrypoint_type=EntrypointType.MODULE_PATH))
     if not runners:
         return 0
-    prefect_serve(*runners, limit=limit)
+    if once:
+        runner = Runner(limit=limit)
+        for item in runners:
+            runner.add_deployment(item)
+        asyncio.run(runner.start(run_once=True))
+    else:
+        prefect_serve(*runners, limit=limit)
     return len(runners)
 
 

@@ -27,7 +27,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import Any
 
-# Set to a module name that every worker imports before it starts (a custom extractor, a patch in tests).
+# "module" or "module:function" that every worker imports (and calls) before it starts: a custom
+# extractor, a patch in tests.
 PRELOAD_ENV = "NEWSCLEAN_WORKER_PRELOAD"
 DEFAULT_DOC_TIMEOUT = 30.0
 # Documents sent to a worker at once: enough to make the pipe round trip negligible, few enough that
@@ -82,6 +83,19 @@ def _setup(refs) -> None:
     _STATE["refs"] = refs
 
 
+def _warm_up() -> None:
+    """Load what the stages load lazily (language model, extractor caches) before any deadline runs."""
+    from transforms.records import RawDocument
+
+    page = "<html><head><title>Warm up</title></head><body><article>" + "<p>A sentence to warm up with.</p>" * 8
+    for raw, hint in ((page.encode() + b"</article></body></html>", "html"), (b"A line of text.\n" * 8, "text")):
+        try:
+            article, _ = _decode_job(RawDocument(source_uri="warm-up", raw=raw, format_hint=hint), None)
+            _clean_job(article, {})
+        except Exception:  # a broken stage shows up on the first real document, with its reason
+            pass
+
+
 # ----------------------------------------------------------------------------------------------
 # Framing
 
@@ -107,8 +121,11 @@ def _worker_main() -> None:
     os.dup2(2, 1)  # stray prints from libraries go to stderr, never into the frame stream
     inp = sys.stdin.buffer
     preload = os.environ.get(PRELOAD_ENV)
-    if preload:
-        importlib.import_module(preload)
+    if preload:  # "module" or "module:function" (the function is called with no arguments)
+        module_name, _, function = preload.partition(":")
+        module = importlib.import_module(module_name)
+        if function:
+            getattr(module, function)()
     importlib.import_module("transforms.pipeline")  # pay the imports before saying ready
     while True:
         header = _read_exactly(inp, _HEADER.size)
@@ -118,6 +135,7 @@ def _worker_main() -> None:
         kind = message[0]
         if kind == "setup":
             _setup(message[1])
+            _warm_up()
             out.write(_frame(("ready",)))
             continue
         _, job_name, context, items = message

@@ -45,7 +45,9 @@ def test_output_reads_in_duckdb_polars_and_pandas(seeds_run):
 def test_second_run_adds_no_rows(seeds_run):
     out, first = seeds_run
     second = clean_news(sources=[str(SEED_ARTICLES)], out=str(out))
-    assert second["read"] == 5 and second["written"] == 0 and second["already_stored"] == 5
+    assert second["skipped_unchanged"] == 5 and second["read"] == 0 and second["written"] == 0
+    third = clean_news(sources=[str(SEED_ARTICLES)], out=str(out), full=True)  # reprocessed, replaced
+    assert third["read"] == 5 and third["written"] == 5
     count = duckdb.sql(f"select count(*) from read_parquet('{_articles_glob(out)}')").fetchall()[0][0]
     assert count == 5
 

@@ -5,6 +5,7 @@ on sets ``quarantine_reasons`` and later stages pass the article through untouch
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 
 from transforms.chrome import ChromeLexicon, strip_chrome
@@ -72,8 +73,34 @@ def clean_article(article: Article, *, refs: References, site_chrome: frozenset[
         published=article.published or parse_date(stripped.published),
     )
     if not article.body.strip():
-        return _quarantine(article, "clean", "empty_body")
+        too_deep = article.input_format == "html" and html_depth(article.text) > MAX_HTML_DEPTH
+        return _quarantine(article, "clean", "html_too_deep" if too_deep else "empty_body")
     return article
+
+
+# lxml (under trafilatura) stops building the tree at this nesting depth, so a deeper page yields no body.
+MAX_HTML_DEPTH = 255
+_TAG = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9]*)[^>]*?(/?)>")
+_VOID_TAGS = frozenset("area base br col embed hr img input link meta source track wbr".split())
+
+
+def html_depth(html: str) -> int:
+    """The deepest element nesting in ``html``, counted from its tags (no parser: parsers cap the depth).
+
+    >>> html_depth("<html><body><div><p>x<br></p></div></body></html>")
+    4
+    >>> html_depth("<div>" * 300)
+    300
+    """
+    depth = deepest = 0
+    for match in _TAG.finditer(html):
+        closing, name, self_closing = match.groups()
+        if closing:
+            depth = max(depth - 1, 0)
+        elif not self_closing and name.lower() not in _VOID_TAGS:
+            depth += 1
+            deepest = max(deepest, depth)
+    return deepest
 
 
 def structure_article(article: Article) -> Article:

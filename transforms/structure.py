@@ -9,7 +9,10 @@ from dateutil import parser as date_parser
 import py3langid
 
 _ISO_DATE = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
-_EARLIEST = date(1990, 1, 1)
+# The identifier names a few languages by ISO 639-3 (Arabic and Chinese varieties) or as "no language";
+# the articles table promises ISO 639-1, so those fold into their macrolanguage or into None.
+_ISO_639_3_TO_1 = {"arz": "ar", "ary": "ar", "apc": "ar", "acm": "ar", "yue": "zh", "wuu": "zh", "cmn": "zh",
+                   "nan": "zh", "hak": "zh", "zxx": None, "und": None}
 
 
 def detect_language(text: str) -> str | None:
@@ -22,7 +25,7 @@ def detect_language(text: str) -> str | None:
     if len(sample.split()) < 5:
         return None
     code, _score = py3langid.classify(sample)
-    return code
+    return code if len(code) == 2 else _ISO_639_3_TO_1.get(code)
 
 
 def parse_date(value: str | None) -> date | None:

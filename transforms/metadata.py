@@ -267,18 +267,33 @@ def _authors(tree: HtmlElement, articles: list[dict], metas: dict[str, str], *, 
     if not authors:
         authors = clean_authors([metas[key] for key in _AUTHOR_META if metas.get(key) and not metas[key].startswith("http")],
                                 site_names=site_names)
-    # On the visible page only the first byline counts: later ones belong to teasers of other stories.
-    for text in () if authors else _visible_bylines(tree):
-        authors = clean_authors([text], site_names=site_names)
-        if authors:
-            break
-    return authors
+    if authors:
+        return authors
+    # On the visible page one byline element counts, not a merge: the others are copies or belong to teasers.
+    # A byline runs on into its date ("X and Y Sioux Falls Argus Leader Published 10:02 AM"), so each text is
+    # cut at its first date or time word, and the element naming the most people wins (the first on a tie).
+    candidates = [clean_authors([_until_date(text)], site_names=site_names) for text in _visible_bylines(tree)]
+    return max(candidates, key=len, default=())
+
+
+def _until_date(text: str) -> str:
+    """The text before its first date, time or badge word.
+
+    >>> _until_date("Carlos Nadalim 27/09/2018 Comente! Alfabetização, Música")
+    'Carlos Nadalim'
+    """
+    tokens = text.split()
+    for index, token in enumerate(tokens):
+        key = _key(token)
+        if index and (any(c.isdigit() for c in token) or key in _TIME_WORDS or key in _MONTHS_AND_DAYS):
+            return " ".join(tokens[:index])
+    return text
 
 
 def _visible_bylines(tree: HtmlElement) -> list[str]:
     texts: list[str] = []
     for element in _BYLINE_XPATH(tree)[:8]:
-        text = _short_text(element, 80)
+        text = _short_text(element, 160)  # room for a date after the names
         if text and len(text) >= 3:
             texts.append(text)
     return texts

@@ -29,13 +29,12 @@ import numpy as np
 from datasketch import MinHash, MinHashLSH
 from scipy import sparse
 
-# -- exact duplicates -------------------------------------------------------------------------------
-_SPACE = re.compile(r"\s+")
-
 # -- near duplicates --------------------------------------------------------------------------------
 SHINGLE_WORDS = 5  # five-word shingles: long enough that two articles on one event rarely share many
 MINHASH_PERMUTATIONS = 64  # estimate error about 0.06 at J=0.5; 128 doubles the hashing time for little
 MINHASH_SEED = 1
+SHINGLE_SAMPLE = 4  # MinHash over one shingle in four (by hash value) on longer texts
+MIN_SAMPLED_SHINGLES = 40  # below this many sampled shingles a text keeps all of them
 # Estimated Jaccard of the shingle sets from which an article counts as a copy of a stored one. A copy
 # with different chrome cleans to nearly the same body (J > 0.8 on the samples); two outlets writing
 # the same event from one wire story with their own edits land between 0.2 and 0.5.
@@ -44,9 +43,8 @@ NEAR_DUPLICATE_JACCARD = 0.6
 LSH_THRESHOLD = 0.5
 
 # -- stories ----------------------------------------------------------------------------------------
-_WORD = re.compile(r"\w+(?:'\w+)*", re.UNICODE)
-_APOSTROPHES = str.maketrans({"’": "'", "ʼ": "'"})
-_LINE_KEY = re.compile(r"[\W_]+", re.UNICODE)
+# A word, with its contraction ("doesn't") but not a possessive "'s", which becomes a separate "s".
+_WORD = re.compile(r"\w+(?:'(?!s\b)\w+)*", re.UNICODE)
 _HAS_LETTER = re.compile(r"[^\W\d_]", re.UNICODE)
 # Zipf frequency (log10 of occurrences per billion words) above which a word carries no story signal:
 # "said", "year", "people" sit at 6+, "ceasefire" at 3.6, most surnames below 3.
@@ -72,16 +70,25 @@ def body_key(text: str) -> str:
     >>> body_key("Turkey  may send\\ntroops.") == body_key("turkey may send troops.")
     True
     """
-    return hashlib.sha256(_SPACE.sub(" ", text.casefold()).strip().encode("utf-8")).hexdigest()[:32]
+    return hashlib.sha256(" ".join(text.casefold().split()).encode("utf-8")).hexdigest()[:32]
 
 
 def word_tokens(text: str) -> list[str]:
     """Lower-case word tokens; contractions stay whole (as the frequency table spells them), possessives go.
 
     >>> word_tokens("Erdogan met Zelensky’s team; it doesn't matter, Feb. 18.")
-    ['erdogan', 'met', 'zelensky', 'team', 'it', "doesn't", 'matter', 'feb', '18']
+    ['erdogan', 'met', 'zelensky', 's', 'team', 'it', "doesn't", 'matter', 'feb', '18']
     """
-    return [t[:-2] if t.endswith("'s") else t for t in _WORD.findall(text.casefold().translate(_APOSTROPHES))]
+    return _WORD.findall(text.casefold().replace("’", "'").replace("ʼ", "'"))
+
+
+def _fmix32(values: np.ndarray) -> np.ndarray:
+    """MurmurHash3's 32-bit finalizer, as datasketch's affine32 scheme applies it before permuting."""
+    values = values ^ (values >> np.uint32(16))
+    values = values * np.uint32(0x85EBCA6B)
+    values = values ^ (values >> np.uint32(13))
+    values = values * np.uint32(0xC2B2AE35)
+    return values ^ (values >> np.uint32(16))
 
 
 class _TokenHashes(dict):
@@ -95,11 +102,13 @@ class _TokenHashes(dict):
 
 _TOKEN_HASHES = _TokenHashes()
 _MAX_CACHED_TOKENS = 2_000_000
+_SLOT_MASK = (1 << FEATURE_BITS) - 1
 _SHINGLE_MULTIPLIER = np.uint64(0x9E3779B97F4A7C15)
 
 
-def shingle_hashes(tokens: Sequence[str], *, size: int = SHINGLE_WORDS) -> np.ndarray:
-    """Distinct 32-bit hashes of the ``size``-word shingles of ``tokens`` (one shingle if fewer words).
+def shingle_hashes(tokens: Sequence[str], *, size: int = SHINGLE_WORDS, sample: int = SHINGLE_SAMPLE) -> np.ndarray:
+    """32-bit hashes of the ``size``-word shingles of ``tokens`` (one shingle if fewer words),
+    one in ``sample`` of them (chosen by hash) when that leaves at least ``MIN_SAMPLED_SHINGLES``.
 
     >>> len(shingle_hashes("a b c d e f".split(), size=5))
     2
@@ -118,21 +127,19 @@ def shingle_hashes(tokens: Sequence[str], *, size: int = SHINGLE_WORDS) -> np.nd
     for offset in range(span):
         # Position-dependent mixing so that "a b" and "b a" differ; uint64 wraps, which is intended.
         combined = combined * _SHINGLE_MULTIPLIER + words[offset: offset + len(combined)]
-    folded = (combined ^ (combined >> np.uint64(32))) & np.uint64(0xFFFFFFFF)
-    return np.unique(folded.astype(np.uint32))
+    # Repeated shingles stay: they cannot change a minimum, and removing them costs a sort.
+    folded = ((combined ^ (combined >> np.uint64(32))) & np.uint64(0xFFFFFFFF)).astype(np.uint32)
+    if sample > 1:
+        # Fixed-rate sampling by hash value keeps the same shingles of two copies, so it preserves their
+        # Jaccard similarity in expectation at a quarter of the hashing cost; short texts keep them all.
+        kept = folded[_fmix32(folded ^ np.uint32(0x5BD1E995)) % np.uint32(sample) == 0]
+        if len(kept) >= MIN_SAMPLED_SHINGLES:
+            return kept
+    return folded
 
 
 _PERMUTATIONS = MinHash(num_perm=MINHASH_PERMUTATIONS, seed=MINHASH_SEED, scheme="affine32").permutations
 _EMPTY_HASH = np.uint32(0xFFFFFFFF)
-
-
-def _fmix32(values: np.ndarray) -> np.ndarray:
-    """MurmurHash3's 32-bit finalizer, as datasketch's affine32 scheme applies it before permuting."""
-    values = values ^ (values >> np.uint32(16))
-    values = values * np.uint32(0x85EBCA6B)
-    values = values ^ (values >> np.uint32(13))
-    values = values * np.uint32(0xC2B2AE35)
-    return values ^ (values >> np.uint32(16))
 
 
 def minhash_signatures(shingle_sets: Sequence[np.ndarray], *, chunk: int = 1 << 18) -> np.ndarray:
@@ -154,14 +161,15 @@ def minhash_signatures(shingle_sets: Sequence[np.ndarray], *, chunk: int = 1 << 
         return out
     values = _fmix32(np.concatenate([np.asarray(s, dtype=np.uint32) for s in shingle_sets]))
     owners = np.repeat(np.arange(len(shingle_sets)), lengths)
+    a, b = a[:, None], b[:, None]
     with np.errstate(over="ignore"):
         for start in range(0, len(values), chunk):
-            part = values[start: start + chunk, None] * a + b
             who = owners[start: start + chunk]
-            # Rows are grouped by owner, so reduceat over each owner's first row gives its minimum.
+            part = values[None, start: start + chunk] * a  # one row per permutation: contiguous reductions
+            part += b
             firsts = np.flatnonzero(np.r_[True, who[1:] != who[:-1]])
-            minima = np.minimum.reduceat(part, firsts, axis=0)
-            np.minimum.at(out, who[firsts], minima)
+            minima = np.minimum.reduceat(part, firsts, axis=1)
+            out[who[firsts]] = np.minimum(out[who[firsts]], minima.T)
     return out
 
 
@@ -175,13 +183,13 @@ def jaccard_estimate(first: np.ndarray, second: np.ndarray) -> float:
 
 
 def word_weight(word: str, zipf: Mapping[str, float]) -> float:
-    """How much a word says about a story: rare words much, common ones nothing.
+    """How much a word says about a story: rare words much, common ones nothing (numbers: nothing).
 
     >>> table = {"the": 7.7, "ceasefire": 3.6}
     >>> word_weight("the", table), round(word_weight("ceasefire", table), 2), word_weight("erdogan", table)
     (0.0, 1.9, 4.0)
     """
-    return max(0.0, ZIPF_CEILING - zipf.get(word, UNKNOWN_ZIPF))
+    return _rarity(zipf)[word]
 
 
 def term_slot(term: str) -> int:
@@ -190,59 +198,107 @@ def term_slot(term: str) -> int:
     >>> 0 <= term_slot("erdogan") < 2 ** FEATURE_BITS
     True
     """
-    return zlib.crc32(term.encode("utf-8")) & ((1 << FEATURE_BITS) - 1)
+    return _TOKEN_HASHES[term] & _SLOT_MASK
+
+
+class _Rarity(dict):
+    """Word -> story weight (0 for words that carry none), computed once per distinct word and table."""
+
+    def __init__(self, zipf: Mapping[str, float]) -> None:
+        super().__init__()
+        self.zipf = zipf
+
+    def __missing__(self, word: str) -> float:
+        weight = 0.0
+        if len(word) >= MIN_WORD_CHARS and not word.isdigit() and _HAS_LETTER.search(word):
+            weight = max(0.0, ZIPF_CEILING - self.zipf.get(word, UNKNOWN_ZIPF))
+        self[word] = weight
+        return weight
+
+
+_RARITY: dict[int, _Rarity] = {}  # id(zipf table) -> its weights; the _Rarity keeps the table alive
+
+
+def _rarity(zipf: Mapping[str, float]) -> _Rarity:
+    found = _RARITY.get(id(zipf))
+    if found is None or found.zipf is not zipf:
+        if len(_RARITY) > 64:
+            _RARITY.clear()
+        found = _RARITY[id(zipf)] = _Rarity(zipf)
+    elif len(found) > _MAX_CACHED_TOKENS:
+        found.clear()
+    return found
+
+
+def story_vector(tokens: Iterable[str], *, entities: Iterable[tuple[str, int]] = (),
+                 zipf: Mapping[str, float]) -> tuple[list[str], np.ndarray]:
+    """The ``STORY_TERMS`` strongest terms of an article and their L2-normalized weights, strongest first:
+    (1 + log term frequency) x rarity, plus the entities' canonical names."""
+    counts = Counter(tokens)
+    rarity = _rarity(zipf)
+    words = list(counts)
+    weights = np.fromiter(map(rarity.__getitem__, words), dtype=np.float64, count=len(words))
+    keep = np.flatnonzero(weights > 0)
+    terms = [words[i] for i in keep.tolist()]
+    frequency = np.fromiter((counts[t] for t in terms), dtype=np.float64, count=len(terms))
+    values = (1.0 + np.log(frequency)) * weights[keep]
+    named = [(name, mentions) for name, mentions in entities if mentions > 0]
+    if named:
+        terms += ["entity:" + name.casefold() for name, _ in named]
+        values = np.concatenate([values, [ENTITY_WEIGHT * (1.0 + math.log(m)) for _, m in named]])
+    if len(terms) > STORY_TERMS:
+        top = np.argpartition(-values, STORY_TERMS - 1)[:STORY_TERMS]
+    else:
+        top = np.arange(len(terms))
+    top = top[np.lexsort((np.array([terms[i] for i in top], dtype=object), -values[top]))] if len(top) else top
+    chosen = values[top]
+    norm = float(np.sqrt((chosen * chosen).sum())) or 1.0
+    return [terms[i] for i in top.tolist()], chosen / norm
 
 
 def story_terms(tokens: Iterable[str], *, entities: Iterable[tuple[str, int]] = (),
                 zipf: Mapping[str, float]) -> dict[str, float]:
-    """The ``STORY_TERMS`` strongest terms of an article, L2-normalized: log term frequency x rarity.
+    """:func:`story_vector` as a dict of term -> weight.
 
     >>> terms = story_terms("the truce the truce erdogan said".split(), zipf={"the": 7.7, "said": 6.5, "truce": 3.5})
     >>> sorted(terms), round(sum(w * w for w in terms.values()), 6)
     (['erdogan', 'truce'], 1.0)
     """
-    counts = Counter(t for t in tokens if len(t) >= MIN_WORD_CHARS and _HAS_LETTER.search(t))
-    weights: dict[str, float] = {}
-    for word, count in counts.items():
-        weight = word_weight(word, zipf)
-        if weight > 0:
-            weights[word] = (1.0 + math.log(count)) * weight
-    for name, mentions in entities:
-        if mentions > 0:
-            weights["entity:" + name.casefold()] = ENTITY_WEIGHT * (1.0 + math.log(mentions))
-    strongest = sorted(weights.items(), key=lambda item: (-item[1], item[0]))[:STORY_TERMS]
-    norm = math.sqrt(sum(w * w for _, w in strongest)) or 1.0
-    return {term: w / norm for term, w in strongest}
+    terms, weights = story_vector(tokens, entities=entities, zipf=zipf)
+    return dict(zip(terms, weights.tolist()))
+
+
+def _line_pairs(text: str, site: str | None) -> list[tuple[str, int]]:
+    """Each non-empty line with its key: case and spacing removed, hashed with the site."""
+    prefix = (site or "").encode("utf-8") + b"\x00"
+    pairs = []
+    for line, folded in zip(text.split("\n"), text.casefold().split("\n")):
+        key = " ".join(folded.split())
+        if key:
+            digest = hashlib.blake2b(prefix + key.encode("utf-8"), digest_size=8).digest()
+            pairs.append((line, int.from_bytes(digest, "little")))
+    return pairs
 
 
 def line_keys(text: str, *, site: str | None) -> list[int]:
     """64-bit keys of a body's lines within a site: the same line on two pages of one site is boilerplate.
 
-    >>> line_keys("Read more!\\n\\nread  more", site="a.com")[0] == line_keys("READ MORE", site="a.com")[0]
+    >>> line_keys("Read more!\\n\\nread  more!", site="a.com")[0] == line_keys("READ MORE!", site="a.com")[0]
     True
     >>> line_keys("Read more", site="a.com") == line_keys("Read more", site="b.com")
     False
     """
-    keys = []
-    prefix = (site or "").encode("utf-8") + b"\x00"
-    for line in text.split("\n"):
-        key = _LINE_KEY.sub(" ", line.casefold()).strip()
-        if key:
-            digest = hashlib.blake2b(prefix + key.encode("utf-8"), digest_size=8).digest()
-            keys.append(int.from_bytes(digest, "little"))
-    return keys
+    return [key for _, key in _line_pairs(text, site)]
 
 
-def drop_lines(text: str, keys: Sequence[int], shared: Iterable[int]) -> str:
-    """The body without the lines whose key is in ``shared`` (``keys`` as :func:`line_keys` gave them).
+def drop_lines(text: str, *, site: str | None, shared: Iterable[int]) -> str:
+    """The body without the lines whose key (see :func:`line_keys`) is in ``shared``.
 
-    >>> text = "Menu\\nThe story.\\nMenu"
-    >>> drop_lines(text, line_keys(text, site=None), set(line_keys("Menu", site=None)))
+    >>> drop_lines("Menu\\nThe story.\\nMenu", site=None, shared=line_keys("menu", site=None))
     'The story.'
     """
     shared = set(shared)
-    lines = [line for line in text.split("\n") if _LINE_KEY.sub(" ", line.casefold()).strip()]
-    return "\n".join(line for line, key in zip(lines, keys) if key not in shared)
+    return "\n".join(line for line, key in _line_pairs(text, site) if key not in shared)
 
 
 @dataclass(frozen=True)
@@ -365,12 +421,12 @@ class StoryIndex:
                       batch_keys: dict[str, str], zipf: ZipfTables) -> None:
         tokens = [word_tokens(doc.body) for doc in docs]
         signatures = minhash_signatures([shingle_hashes(t) for t in tokens])
-        vectors = self._story_vectors(docs, zipf)
+        vectors = self._story_vectors(docs, tokens, zipf)
         days = np.array([doc.day.toordinal() for doc in docs], dtype=np.int32)
         query = _matrix(vectors)
         stored = self._window(int(days.min()) - STORY_WINDOW_DAYS, int(days.max()) + STORY_WINDOW_DAYS)
-        against_stored = (query @ stored.matrix.T).tocsr() if stored is not None else None
-        within = (query @ query.T).tocsr()
+        against_stored = _at_least(query @ stored.matrix.T, STORY_SIMILARITY) if stored is not None else None
+        within = _at_least(query @ query.T, STORY_SIMILARITY)
         lsh = self._lsh_index()
         base = len(self.doc_ids)
         placed: dict[int, int] = {}  # batch index -> index position, once placed
@@ -419,22 +475,26 @@ class StoryIndex:
             best_story, best_score = self.story_ids[position], score
         return best_story, best_score
 
-    def _story_vectors(self, docs: list[StoryDoc], zipf: ZipfTables) -> list[tuple[np.ndarray, np.ndarray]]:
+    def _story_vectors(self, docs: list[StoryDoc], tokens: list[list[str]],
+                       zipf: ZipfTables) -> list[tuple[np.ndarray, np.ndarray]]:
         """Story terms of each article, leaving out lines its site has published on another page."""
         keys = [line_keys(doc.body, site=doc.site) for doc in docs]
         seen_in_batch = Counter(key for doc_keys in keys for key in set(doc_keys))
         batch_shared = {key for key, count in seen_in_batch.items() if count > 1}
         all_keys = np.fromiter((key for doc_keys in keys for key in doc_keys), dtype=np.uint64)
-        stored_shared = set(all_keys[np.isin(all_keys, self.site_lines)].tolist())
+        stored_shared = set(all_keys[_sorted_contains(self.site_lines, all_keys)].tolist())
         shared = batch_shared | stored_shared
         vectors = []
-        for doc, doc_keys in zip(docs, keys):
-            body = drop_lines(doc.body, doc_keys, shared) if shared.intersection(doc_keys) else doc.body
-            terms = story_terms(word_tokens(body), entities=doc.entities, zipf=zipf(doc.language))
-            slots = np.fromiter((term_slot(term) for term in terms), dtype=np.int32, count=len(terms))
-            weights = np.fromiter(terms.values(), dtype=np.float32, count=len(terms))
-            vectors.append((slots, weights))
-        self.site_lines = np.union1d(self.site_lines, all_keys)
+        for doc, doc_keys, doc_tokens in zip(docs, keys, tokens):
+            if shared.intersection(doc_keys):
+                doc_tokens = word_tokens(drop_lines(doc.body, site=doc.site, shared=shared))
+            terms, weights = story_vector(doc_tokens, entities=doc.entities, zipf=zipf(doc.language))
+            slots = np.fromiter(map(_TOKEN_HASHES.__getitem__, terms), dtype=np.int64, count=len(terms))
+            vectors.append(((slots & _SLOT_MASK).astype(np.int32), weights.astype(np.float32)))
+        fresh = np.unique(all_keys)
+        fresh = fresh[~_sorted_contains(self.site_lines, fresh)]
+        if len(fresh):  # a merge of two sorted arrays: no re-sort of the whole history per batch
+            self.site_lines = np.insert(self.site_lines, np.searchsorted(self.site_lines, fresh), fresh)
         return vectors
 
     # -- storage ------------------------------------------------------------------------------------
@@ -528,6 +588,22 @@ def _matrix(vectors: Sequence[tuple[np.ndarray, np.ndarray]]) -> sparse.csr_matr
     matrix = sparse.csr_matrix((data, indices, indptr), shape=(len(vectors), 1 << FEATURE_BITS))
     matrix.sum_duplicates()  # two terms hashed to one slot: add them rather than fail
     return matrix
+
+
+def _sorted_contains(haystack: np.ndarray, needles: np.ndarray) -> np.ndarray:
+    """Which needles occur in the sorted haystack (binary search, no sort of the haystack)."""
+    if not len(haystack):
+        return np.zeros(len(needles), dtype=bool)
+    where = np.minimum(np.searchsorted(haystack, needles), len(haystack) - 1)
+    return haystack[where] == needles
+
+
+def _at_least(product: sparse.spmatrix, threshold: float) -> sparse.csr_matrix:
+    """The entries of a similarity product that reach the threshold, as CSR."""
+    product = product.tocsr()
+    product.data[product.data < threshold] = 0
+    product.eliminate_zeros()
+    return product
 
 
 def _minhash(signature: np.ndarray) -> MinHash:

@@ -17,7 +17,6 @@ Headline, bylines, captions and a leading date are collected into their fields a
 from __future__ import annotations
 
 import re
-import string
 import unicodedata
 from bisect import bisect_right
 from itertools import accumulate
@@ -78,6 +77,11 @@ _CLOSERS = "\"'”’»)]"
 _TERMINALS = frozenset(".!?…:;。！？")  # a sentence end, or a colon that leads into a list or quote
 _SENTENCE_ENDS = frozenset(".!?…。！？")
 _PUNCT = re.compile(r"[^\w\s]")
+_BLANK_RUN = re.compile(r"\n{3,}")
+# line_key on ASCII, as a byte table: punctuation, controls and "_" to a space, digits to 0 (the newline stays).
+_ASCII_KEY_FOLD = bytes(
+    b if b >= 128 or chr(b) == "\n" else ord("0") if chr(b).isdigit() else
+    b if re.fullmatch(r"[^\W_]|\s", chr(b)) else ord(" ") for b in range(256))  # bytes >= 128: UTF-8, untouched
 _CLOCK = re.compile(r"\b\d{1,2}[:.]\d\d\b\s*(?:[ap]\.?m\.?|uhr|h)?", re.I)
 _AGO = re.compile(r"\b\d+\s*\w+\s+ago\b", re.I)
 _COMMENT_WORDS = re.compile(r"\b(comments?|repl(y|ies)|responses?|discussion|conversation|says|said|wrote|comentários?|comentarios?|commentaires?|kommentare?|commenti|комментари\w*)\b")
@@ -85,10 +89,15 @@ _COMMENT_WORDS = re.compile(r"\b(comments?|repl(y|ies)|responses?|discussion|con
 _FEED_RULES = frozenset({"dateline", "relative_time", "byline", "comment_header"})
 # Function words that only Headline Case capitalises mid-line; two of them early in a line mark a headline.
 _CAPITAL_FUNCTION_WORDS = frozenset("Of In To For With At On After From And Is Are As Into Over About Than Be".split())
+# ... as a word of a line split at spaces, with the punctuation that may cling to it.
+_CAPITAL_FUNCTION_FORMS = frozenset(word + a + b for word in _CAPITAL_FUNCTION_WORDS for a in ("", *",.:;!?")
+                                    for b in ("", *",.:;!?"))
 # Rules whose lines end the article like a tail marker does: an author's bio or box comes after the text.
 _TAIL_RULES = frozenset({"author_bio", "author_box"})
 # A wire dateline ("NEW DELHI:") inside a line, after other words: a teaser's headline glued to its summary.
-_INNER_DATELINE = re.compile(r"[a-z0-9’'\"”)?!:]\s+[A-Z][A-Z.]+(?:\s[A-Z][A-Z.]+){0,2}:\s+[A-Z“\"]")
+# Searched for from its capitals (the engine skips to upper-case letters); the word before it is checked apart.
+_INNER_DATELINE = re.compile(r"[A-Z][A-Z.]+(?:\s[A-Z][A-Z.]+){0,2}:\s+(?=[A-Z“\"])")
+_DATELINE_LEFT = frozenset("abcdefghijklmnopqrstuvwxyz0123456789’'\"”)?!:")
 _MONTH_NAMES = {
     "en": "january february march april may june july august september october november december",
     "en_abbr": "jan feb mar apr may jun jul aug sep oct nov dec",
@@ -114,26 +123,68 @@ _LEADING_DATE = re.compile(
     re.I,
 )
 _SPECIAL_RULES = ("caption", "byline", "dateline", "author_box")
+# A credit line ("Photo: NAME/AGENCY", "Source: ...") sits right under its caption: the line above it is the caption.
+# Searched from the newline before a line, over the whole text at once.
+_CREDIT_BELOW = re.compile(
+    r"\n(?:Credit|Credits|Photo|Photograph|Image|Picture|Foto|Source|Photo credit|Image credit)[^\S\n]?:[^\S\n]*"
+    r"[^.!?\n]{2,80}(?=\n)")
+# Characters that end a literal run in a pattern, and those that make the character before them optional.
+_REGEX_META = frozenset(".^$*+?{}[]\\|()")
+_QUANTIFIERS = frozenset("?*{+")
+# Rules whose lines are too common a shape to call leftover chrome on their own (a bare number, a clock time, a
+# one-word "Watch" or "Live"): the stripper still removes them, but a body check should not fail on them.
+_WEAK_RULES = frozenset({"counter", "media_call", "pager", "relative_time", "dateline", "comments", "site_repeat"})
+
+
+class _LineScan(NamedTuple):
+    """The whole-line patterns of one match kind (``rules[N]`` for pattern number N, numbered in table order).
+
+    Patterns with literal heads (see :func:`_heads`) are tried only on lines that start with one: one regex of all
+    heads finds those lines. The others form one alternation run over the whole document; each alternative ends
+    in an empty group ``r<N>`` so that it still starts with its own first character (the engine skips
+    alternatives whose first character cannot match without entering them).
+    """
+
+    cased: bool
+    heads: re.Pattern[str] | None  # "\n" + any head, over "\n" + joined lines
+    by_start: Mapping[str, tuple[tuple[str, int, re.Pattern[str]], ...]]  # head's first 2 chars -> (head, N, pattern)
+    # Patterns that open with a look-ahead for a literal, "(?=.*LITERAL)": tried on the lines that contain one.
+    needy: tuple[tuple[tuple[str, ...], int, re.Pattern[str]], ...]
+    headless: re.Pattern[str] | None  # over "\n" + joined lines + "\n": each match is one whole line
+    headless_line: re.Pattern[str] | None  # fullmatch on one line, for lines a document match ran across
+
+
+class _ContainsScan(NamedTuple):
+    """``contains`` patterns (both kinds, numbered in table order): literal heads found in the lower-cased text
+    by Aho-Corasick, the pattern tried where a head starts; patterns without a head run over the whole text."""
+
+    heads: object  # ahocorasick.Automaton: lower-cased head -> (length, pattern numbers), or None
+    patterns: tuple[re.Pattern[str], ...]
+    cased: tuple[bool, ...]
+    rules: tuple[str, ...]
+    scanned: tuple[tuple[int, re.Pattern[str], bool], ...]  # (number, pattern, anchored) run with finditer
+    cased_headed: tuple[int, ...]  # cased patterns with heads: scanned whole when lower-casing moved offsets
 
 
 @dataclass(frozen=True)
 class ChromeLexicon:
     """Chrome phrases and patterns, tail markers and stop words, from the seed tables in ``LEXICON_FILES``.
 
-    Whole-line patterns are compiled into one alternation tried on short lines; ``contains`` patterns run once
-    over a whole (lower-cased) document, so write them to start with a literal word: the regex engine then
-    skips to that word instead of trying every position.
+    ``line`` phrases are a dict on the line key. The whole-line patterns of each kind are one alternation run
+    over the whole document at once (the engine jumps from line start to line start). ``contains`` patterns
+    should start with a literal word (or a group of literal alternatives): their heads are found in one
+    Aho-Corasick pass and the pattern is only tried there.
     """
 
     exact: Mapping[str, str]  # line key -> rule
-    # Per kind (ignoring case, cased): first character -> alternation of the whole-line patterns that can start
-    # with it, key "" -> all of them; group ``r<N>`` names rules[N].
-    whole: tuple[Mapping[str, re.Pattern[str]], ...]
-    rules: tuple[str, ...]
-    anywhere: tuple[tuple[re.Pattern[str], bool, str], ...]  # (pattern, cased, rule), in table order
+    line_scans: tuple[_LineScan, ...]  # ignore-case kind first
+    rules: tuple[str, ...]  # group r<N> of a line scan -> rule
+    contains: tuple[_ContainsScan, ...]
     tail_markers: frozenset[str]  # line keys
     tail_prefixes: frozenset[str] = frozenset()  # markers that also start a longer line ("More on TOPIC")
     stopwords: frozenset[str] = frozenset()
+    tail_first_words: frozenset[str] = frozenset()  # first words of tail_prefixes: a cheap test before joining
+    rows: tuple[tuple[str, str, str], ...] = ()  # (pattern, match, rule) as given, for residue_regexes
 
     @classmethod
     def from_rows(
@@ -145,17 +196,18 @@ class ChromeLexicon:
         """Build from CSV rows with ``pattern, match, rule``, ``marker, match`` and ``word`` columns.
 
         ``match`` is ``line`` (the whole line, compared by :func:`line_key`), ``regex`` / ``regex_cased``
-        (a pattern the whole stripped line must match) or ``contains`` / ``contains_cased`` (anywhere in the
-        line; ``contains`` patterns see lower-cased text and should be written in lower case).
+        (a pattern the whole stripped line must match; ``regex`` sees the lower-cased line, so write it in lower
+        case) or ``contains`` / ``contains_cased`` (anywhere in the line; ``contains`` also sees lower-cased text).
 
         >>> lex = ChromeLexicon.from_rows([{"pattern": "advertisement", "match": "line", "rule": "ad"}])
         >>> lex.rule_for("Advertisement")
         'ad'
         """
         exact: dict[str, str] = {}
-        whole: dict[str, list[str]] = {"regex": [], "regex_cased": []}
+        whole: dict[str, list[tuple[int, str]]] = {"regex": [], "regex_cased": []}
         rules: list[str] = []
-        anywhere: list[tuple[re.Pattern[str], bool, str]] = []
+        found: list[tuple[str, bool, str]] = []
+        rows: list[tuple[str, str, str]] = []
         for row in phrases:
             match, pattern, rule = row.get("match") or "line", row["pattern"], row["rule"]
             try:
@@ -163,25 +215,31 @@ class ChromeLexicon:
                     exact.setdefault(line_key(pattern), rule)
                 elif match in whole:
                     re.compile(pattern)
-                    whole[match].append(f"(?P<r{len(rules)}>{pattern})")
+                    if match == "regex" and _has_upper(pattern):
+                        raise ValueError(f"regex pattern {pattern!r} sees lower-cased lines: write it in lower case")
+                    whole[match].append((len(rules), pattern))
                     rules.append(rule)
                 elif match in ("contains", "contains_cased"):
-                    anywhere.append((re.compile(pattern, re.MULTILINE), match == "contains_cased", rule))
+                    re.compile(pattern)
+                    found.append((pattern, match == "contains_cased", rule))
                 else:
                     raise ValueError(f"unknown match kind {match!r}")
             except re.error as error:
                 raise ValueError(f"bad pattern {pattern!r}: {error}") from None
+            rows.append((pattern, match, rule))
         markers: dict[str, bool] = {}
         for row in tail_markers:
             match = row.get("match") or "line"
             if match not in ("line", "prefix"):
                 raise ValueError(f"unknown match kind {match!r} for tail marker {row['marker']!r}")
             markers[line_key(row["marker"])] = match == "prefix"
-        compiled = tuple(_dispatch(whole[kind], cased=kind.endswith("_cased")) for kind in whole if whole[kind])
-        return cls(exact=exact, whole=compiled, rules=tuple(rules), anywhere=tuple(anywhere),
-                   tail_markers=frozenset(markers),
-                   tail_prefixes=frozenset(key for key, prefix in markers.items() if prefix),
-                   stopwords=frozenset(row["word"].strip().lower() for row in stopwords))
+        prefixes = frozenset(key for key, prefix in markers.items() if prefix)
+        scans = tuple(_line_scan(whole[kind], cased=kind == "regex_cased") for kind in whole if whole[kind])
+        return cls(exact=exact, line_scans=scans, rules=tuple(rules),
+                   contains=(_contains_scan(found),) if found else (),
+                   tail_markers=frozenset(markers), tail_prefixes=prefixes,
+                   stopwords=frozenset(row["word"].strip().lower() for row in stopwords),
+                   tail_first_words=frozenset(key.split()[0] for key in prefixes if key), rows=tuple(rows))
 
     @classmethod
     def from_tables(cls, tables: Mapping[str, list[dict[str, str]]]) -> "ChromeLexicon":
@@ -200,133 +258,449 @@ class ChromeLexicon:
         'caption'
         """
         stripped = line.strip()
-        return self._line_rule(stripped, line_key(stripped) if key is None else key) or next(
-            iter(self._anywhere_rules([stripped]).values()), None)
+        if not stripped:
+            return None
+        view = _Document([stripped])
+        return self.exact.get(line_key(stripped) if key is None else key) or self._line_rules(view).get(0) \
+            or self._contains_rules(view).get(0)
 
-    def _line_rule(self, stripped: str, key: str) -> str | None:
-        rule = self.exact.get(key)
-        if rule or len(stripped) > WHOLE_LINE_MAX_CHARS:
-            return rule
-        first = stripped[0]
-        for buckets in self.whole:
-            pattern = buckets.get(first if first.isascii() else "", buckets[""])
-            found = pattern.fullmatch(stripped)
-            if found:
-                return self.rules[int(found.lastgroup[1:])]
-        return None
+    def residue_regexes(self) -> list[str]:
+        """Patterns for chrome that must never remain in a cleaned body: whole ``line`` phrases and whole-line
+        patterns, anchored ``^...$`` in multi-line mode; weak shapes (bare numbers, one-word media labels) left out.
 
-    def _anywhere_rules(self, lines: list[str]) -> dict[int, str]:
-        """Line index -> rule of the first ``contains`` pattern that occurs in it; one pass per pattern."""
-        if not self.anywhere:
-            return {}
-        joined = "\n".join(lines)
-        lowered = joined.lower()
-        starts = list(accumulate((len(line) + 1 for line in lines[:-1]), initial=0))
-        if len(lowered) == len(joined):
-            texts, offsets = {False: lowered, True: joined}, {False: starts, True: starts}
-        else:  # a few characters change length when lower-cased ("İ"): index the lowered lines separately
-            low = [line.lower() for line in lines]
-            texts = {False: "\n".join(low), True: joined}
-            offsets = {False: list(accumulate((len(line) + 1 for line in low[:-1]), initial=0)), True: starts}
+        >>> lex = ChromeLexicon.from_rows([{"pattern": "share this", "match": "line", "rule": "share_call"},
+        ...                                {"pattern": r"\\d+ min read", "match": "regex", "rule": "read_time"}])
+        >>> [bool(re.search(p, "Intro.\\nShare This!\\nMore.")) for p in lex.residue_regexes()]
+        [True, False]
+        """
+        phrases = sorted({_key_regex(line_key(pattern)) for pattern, match, rule in self.rows
+                          if match == "line" and rule not in _WEAK_RULES and _strong_phrase(line_key(pattern))})
+        out = [r"(?im)^[\W_]*(?:" + "|".join(phrases) + r")[\W_]*$"] if phrases else []
+        for kind, flags in (("regex", "(?im)"), ("regex_cased", "(?m)")):
+            chosen = [pattern for pattern, match, rule in self.rows if match == kind and rule not in _WEAK_RULES]
+            if chosen:
+                out.append(flags + r"^[^\S\n]*(?:" + "|".join(f"(?:{p})" for p in chosen) + r")[^\S\n]*$")
+        return out
+
+    def _line_rules(self, view: "_Document") -> dict[int, str]:
+        """Line index -> rule of the first whole-line pattern that matches it (lines up to WHOLE_LINE_MAX_CHARS)."""
         found: dict[int, str] = {}
-        for pattern, cased, rule in self.anywhere:
-            for match in pattern.finditer(texts[cased]):
-                found.setdefault(bisect_right(offsets[cased], match.start()) - 1, rule)
+        rules, texts = self.rules, view.texts
+        for scan in self.line_scans:
+            padded, starts = (view.padded, view.starts) if scan.cased else (view.lowered_padded, view.lowered_starts)
+            lines = texts if scan.cased else view.lowered_lines
+            best: dict[int, int] = {}
+            if scan.headless is not None:
+                redo: list[int] = []
+                for match in scan.headless.finditer(padded):
+                    first = bisect_right(starts, match.start()) - 1
+                    if "\n" in padded[match.start() + 1:match.end()]:  # ran across lines ([^|], \s): judge each alone
+                        redo.extend(range(first, bisect_right(starts, match.end() - 1)))
+                    else:
+                        best[first] = int(match.lastgroup[1:])
+                for i in redo:
+                    match = scan.headless_line.fullmatch(lines[i])
+                    if match:
+                        best[i] = int(match.lastgroup[1:])
+            if scan.heads is not None:
+                for match in scan.heads.finditer(padded):
+                    i = bisect_right(starts, match.start()) - 1
+                    line, limit = lines[i], best.get(i, len(rules))
+                    for head, number, pattern in scan.by_start.get(line[:2], ()):
+                        if number >= limit:
+                            break
+                        if line.startswith(head) and pattern.fullmatch(line):
+                            best[i] = number
+                            break
+            for needs, number, pattern in scan.needy:
+                tried: set[int] = set()
+                for literal in needs:
+                    at = padded.find(literal)
+                    while at >= 0:
+                        i = bisect_right(starts, at - 1) - 1  # padded offset - 1 is the offset in the lines
+                        if i not in tried:
+                            tried.add(i)
+                            if best.get(i, len(rules)) > number and pattern.fullmatch(lines[i]):
+                                best[i] = number
+                        at = padded.find(literal, at + 1)
+            for i, number in best.items():
+                if i not in found and len(texts[i]) <= WHOLE_LINE_MAX_CHARS:
+                    found[i] = rules[number]
+        return found
+
+    def _contains_rules(self, view: "_Document") -> dict[int, str]:
+        """Line index -> rule of the first ``contains`` row (in table order) that occurs in the line."""
+        found: dict[int, str] = {}
+        for scan in self.contains:
+            best: dict[int, int] = {}
+            lowered, starts0, joined = view.lowered, view.lowered_starts0, view.joined
+            # Heads are found in the lower-cased text; a cased pattern is then tried at the same place in the
+            # original, which only lines up when lower-casing kept every length (else it is scanned below).
+            aligned = lowered is joined or len(lowered) == len(joined)
+            if scan.heads is not None:
+                patterns, cased = scan.patterns, scan.cased
+                for end, (length, numbers) in scan.heads.iter(lowered):
+                    start = end - length + 1
+                    line = -1
+                    for number in numbers:
+                        if cased[number] and not aligned:
+                            continue
+                        if line < 0:
+                            line = bisect_right(starts0, start) - 1
+                        if best.get(line, 1 << 30) > number and \
+                                patterns[number].match(joined if cased[number] else lowered, start):
+                            best[line] = number
+            for number, pattern, anchored in scan.scanned:
+                text, starts = (joined, view.starts0) if scan.cased[number] else (lowered, starts0)
+                # An anchored pattern runs over the text with a newline in front: its match starts at the newline
+                # before the line, which is where the line starts in the text without it.
+                for match in pattern.finditer("\n" + text if anchored else text):
+                    line = bisect_right(starts, match.start()) - 1
+                    if best.get(line, 1 << 30) > number:
+                        best[line] = number
+            if not aligned:
+                for number in scan.cased_headed:
+                    for match in scan.patterns[number].finditer(joined):
+                        line = bisect_right(view.starts0, match.start()) - 1
+                        if best.get(line, 1 << 30) > number:
+                            best[line] = number
+            for line, number in best.items():
+                found[line] = scan.rules[number]
         return found
 
 
-def _dispatch(patterns: list[str], *, cased: bool) -> dict[str, re.Pattern[str]]:
-    """Alternations of ``patterns`` per ASCII first character, so a line tries only the patterns that can match it."""
-    flags = 0 if cased else re.IGNORECASE
-    firsts = [_first_chars(pattern, ignorecase=not cased) for pattern in patterns]
-    chars = set().union(*(first for first in firsts if first is not None))
-    buckets = {"": re.compile("|".join(patterns), flags)}
-    for char in sorted(c for c in chars if c.isascii()):
-        chosen = [p for p, first in zip(patterns, firsts) if first is None or char in first]
-        buckets[char] = re.compile("|".join(chosen), flags) if chosen else _NEVER
-    # An ASCII first character no pattern can start with still has to try the patterns that can start anywhere.
-    anywhere = [p for p, first in zip(patterns, firsts) if first is None]
-    buckets["*"] = re.compile("|".join(anywhere), flags) if anywhere else _NEVER
-    return _FirstCharIndex(buckets)
+def _line_scan(patterns: list[tuple[int, str]], *, cased: bool) -> _LineScan:
+    """Whole-line patterns of one kind, split into those with literal heads and the rest (see :class:`_LineScan`)."""
+    by_start: dict[str, list[tuple[str, int, re.Pattern[str]]]] = {}
+    single: list[tuple[str, int, re.Pattern[str]]] = []  # one-character heads
+    needy: list[tuple[tuple[str, ...], int, re.Pattern[str]]] = []
+    headless: list[str] = []
+    for number, pattern in patterns:
+        heads, needs = _heads(pattern), _needs(pattern)
+        if needs and not heads:
+            needy.append((needs, number, re.compile(pattern, re.MULTILINE)))
+        elif not heads:
+            headless.append(f"(?:{pattern})(?P<r{number}>)")
+        else:
+            compiled = re.compile(pattern, re.MULTILINE)
+            for head in heads:
+                (by_start.setdefault(head[:2], []) if len(head) > 1 else single).append((head, number, compiled))
+    for entry in single:  # a one-character head goes with every two-character start it can begin
+        for start in [start for start in by_start if start[0] == entry[0][0]] or [entry[0]]:
+            by_start.setdefault(start, []).append(entry)
+    heads = sorted({head for entries in by_start.values() for head, _n, _p in entries}, key=len, reverse=True)
+    return _LineScan(
+        cased=cased,
+        heads=re.compile("\n(?:" + "|".join(map(re.escape, heads)) + ")") if heads else None,
+        by_start={start: tuple(sorted(entries, key=lambda entry: entry[1])) for start, entries in by_start.items()},
+        needy=tuple(needy),
+        headless=re.compile(rf"\n(?:{'|'.join(headless)})(?=\n)", re.MULTILINE) if headless else None,
+        headless_line=re.compile("|".join(headless), re.MULTILINE) if headless else None,
+    )
 
 
-class _FirstCharIndex(dict):
-    def __missing__(self, char: str) -> re.Pattern[str]:
-        return self["*"] if char else self[""]
+def _contains_scan(rows: list[tuple[str, bool, str]]) -> _ContainsScan:
+    """Index ``contains`` rows by their literal heads (see :func:`_heads`)."""
+    import ahocorasick  # here, not at import time, so a lexicon without contains rows needs nothing
 
-    def get(self, char, default=None):  # noqa: D102 - dict.get does not call __missing__
-        return self[char]
+    by_head: dict[str, list[int]] = {}
+    scanned: list[tuple[int, re.Pattern[str], bool]] = []
+    for number, (pattern, _cased, _rule) in enumerate(rows):
+        heads = _heads(pattern)
+        if heads:
+            for head in heads:
+                by_head.setdefault(head.lower(), []).append(number)
+        elif pattern.startswith("^") and len(_split_top(pattern) or ()) == 1:
+            # A line-start pattern: search for the newline before the line (a literal the engine jumps to).
+            scanned.append((number, re.compile("\n(?:" + pattern[1:] + ")", re.MULTILINE), True))
+        else:
+            scanned.append((number, re.compile(pattern, re.MULTILINE), False))
+    automaton = None
+    if by_head:
+        automaton = ahocorasick.Automaton()
+        for head, numbers in by_head.items():
+            automaton.add_word(head, (len(head), tuple(numbers)))
+        automaton.make_automaton()
+    return _ContainsScan(automaton, tuple(re.compile(pattern, re.MULTILINE) for pattern, _c, _r in rows),
+                         tuple(cased for _p, cased, _r in rows), tuple(rule for _p, _c, rule in rows), tuple(scanned),
+                         tuple(number for number in sorted({n for ns in by_head.values() for n in ns}) if rows[number][1]))
 
 
-def _first_chars(pattern: str, *, ignorecase: bool) -> frozenset[str] | None:
-    """The ASCII characters a match of ``pattern`` can start with, or None when that cannot be told.
+def _needs(pattern: str) -> tuple[str, ...]:
+    r"""The literals a pattern that opens with ``(?=.*X)`` needs somewhere in the line: the heads of X.
 
-    Reads the parsed pattern (``re._parser``, internal); anything it does not know means None, which only
-    costs speed.
-
-    >>> sorted(_first_chars(r"(read|see) more", ignorecase=True))
-    ['R', 'S', 'r', 's']
-    >>> _first_chars(r".{1,60} said:", ignorecase=False) is None
-    True
+    >>> _needs(r"(?=.*\|)[^|]{1,40}"), _needs(r"(?=.* (?:at|à) ).{1,60}"), _needs(r"(?=\d)")
+    (('|',), (' at', ' à'), ())
     """
-    try:
-        from re import _constants as C, _parser as parser
-        tree = parser.parse(pattern)
-    except Exception:  # noqa: BLE001 - an unknown regex internals version only disables the index
-        return None
-    digits, letters = frozenset("0123456789"), frozenset(string.ascii_letters)
+    if not pattern.startswith("(?=.*"):
+        return ()
+    end = _group_end(pattern, 0)
+    return _heads(pattern[5:end - 1]) if end > 0 else ()
 
-    def chars(code: int) -> set[str]:
-        char = chr(code)
-        return {char.lower(), char.upper()} if ignorecase else {char}
 
-    def first(items) -> set[str] | None:
-        out: set[str] = set()
-        for op, arg in items:
-            if op is C.AT:
-                continue
-            if op is C.LITERAL:
-                return out | chars(arg)
-            if op is C.IN:
-                for kind, value in arg:
-                    if kind is C.LITERAL:
-                        out |= chars(value)
-                    elif kind is C.RANGE:
-                        for code in range(value[0], min(value[1], 127) + 1):
-                            out |= chars(code)
-                    elif kind is C.CATEGORY and value is C.CATEGORY_DIGIT:
-                        out |= digits
-                    elif kind is C.CATEGORY and value is C.CATEGORY_WORD:
-                        out |= digits | letters | {"_"}
-                    else:
-                        return None
-                return out
-            if op is C.SUBPATTERN:
-                inner = first(arg[-1])
-                return None if inner is None else out | inner
-            if op is C.BRANCH:
-                for branch in arg[1]:
-                    inner = first(branch)
-                    if inner is None:
-                        return None
-                    out |= inner
-                return out
-            if op in (C.MAX_REPEAT, C.MIN_REPEAT):
-                low, _high, sub = arg
-                inner = first(sub)
-                if inner is None:
-                    return None
-                out |= inner
-                if low > 0:
-                    return out
-                continue
-            if op is C.CATEGORY or op is C.ANY or op is C.NOT_LITERAL:
-                return None
-            return None
-        return None  # the pattern can match an empty prefix: no dispatch
+def _has_upper(pattern: str) -> bool:
+    r"""True when a pattern has an upper-case letter outside its escapes (``\W``, ``\D`` are fine)."""
+    return any(char.isupper() for char in re.sub(r"\\N\{[^}]*\}|\\.", "", pattern))
 
-    found = first(tree)
-    return None if found is None else frozenset(found)
+
+def _key_regex(key: str) -> str:
+    """A line key as a pattern for the line it came from: words apart by anything not a letter, 0 any digit."""
+    return r"[\W_]+".join(re.escape(word).replace("0", r"\d") for word in key.split())
+
+
+def _strong_phrase(key: str) -> bool:
+    """Phrases long enough to be chrome wherever they stand alone (not "x", "ok", "de", "more", "live")."""
+    return len(key.split()) >= 2 or len(key) >= 6
+
+
+def _split_top(pattern: str) -> list[str] | None:
+    """``pattern`` split at its top-level ``|``, or None when its brackets do not balance."""
+    parts, depth, start, i, in_class = [], 0, 0, 0, False
+    while i < len(pattern):
+        char = pattern[i]
+        if char == "\\":
+            i += 2
+            continue
+        if in_class:
+            in_class = char != "]"
+        elif char == "[":
+            in_class = True
+            i += 1
+            if pattern[i:i + 1] == "^":
+                i += 1
+            if pattern[i:i + 1] == "]":  # a "]" first in a class is a literal
+                i += 1
+            continue
+        elif char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+        elif char == "|" and depth == 0:
+            parts.append(pattern[start:i])
+            start = i + 1
+        i += 1
+    return None if depth or in_class else parts + [pattern[start:]]
+
+
+def _group_end(pattern: str, start: int) -> int:
+    """Index just past the group that opens at ``pattern[start]``, or -1."""
+    depth, i, in_class = 0, start, False
+    while i < len(pattern):
+        char = pattern[i]
+        if char == "\\":
+            i += 2
+            continue
+        if in_class:
+            in_class = char != "]"
+        elif char == "[":
+            in_class = True
+            if pattern[i + 1:i + 2] == "^":
+                i += 1
+            if pattern[i + 1:i + 2] == "]":
+                i += 1
+        elif char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+            if not depth:
+                return i + 1
+        i += 1
+    return -1
+
+
+def _literal_prefix(pattern: str) -> tuple[str, int]:
+    r"""The literal characters every match of a one-branch pattern starts with, and how much of it they take.
+
+    >>> _literal_prefix(r"cookies?(?:x)"), _literal_prefix(r"\(c\)\s"), _literal_prefix(r"\d+ min")
+    (('cookie', 6), ('(c)', 5), ('', 0))
+    """
+    out, i = [], 0
+    while i < len(pattern):
+        char = pattern[i]
+        if char == "\\":
+            if i + 1 >= len(pattern) or pattern[i + 1].isalnum():  # \d, \s, \b, \1: not a literal
+                break
+            char, step = pattern[i + 1], 2
+        elif char in _REGEX_META:
+            break
+        else:
+            step = 1
+        if pattern[i + step:i + step + 1] in _QUANTIFIERS and pattern[i + step:i + step + 1]:
+            break
+        out.append(char)
+        i += step
+    return "".join(out), i
+
+
+def _expand(pattern: str) -> tuple[str, ...]:
+    """Literal strings one of which starts every match of a one-branch pattern: its literal prefix, continued
+    through a group of alternatives right after it; () when a match can start with anything."""
+    literal, used = _literal_prefix(pattern)
+    rest = pattern[used:]
+    if rest.startswith("(?:") or rest.startswith("(") and not rest.startswith("(?"):
+        end = _group_end(rest, 0)
+        if end > 0 and not (rest[end:end + 1] and rest[end:end + 1] in _QUANTIFIERS):
+            branches = _split_top(rest[3 if rest.startswith("(?:") else 1:end - 1]) or []
+            heads = []
+            for branch in branches:
+                more = _expand(branch)
+                if not more and not literal:
+                    return ()
+                heads.extend(literal + head for head in more or ("",))
+            return tuple(dict.fromkeys(heads))
+    return (literal,) if literal else ()
+
+
+def _heads(pattern: str) -> tuple[str, ...]:
+    r"""Literal strings one of which starts every match of ``pattern``; () when that cannot be told simply.
+
+    A leading ``^``, ``\b`` or look-around is skipped (the pattern is tried where the head starts, so it still
+    applies); a group of alternatives gives one head per alternative.
+
+    >>> _heads(r"^(?:©|\(c\)\s|copyright\s)"), _heads(r"(?<!\S)(?:Photo|Credit)s?:"), _heads(r"a|b.*")
+    (('©', '(c)', 'copyright'), ('Photo', 'Credit'), ())
+    >>> _heads(r" (?:at|à) "), _heads(r"(?:read|see) (?:more|all)"), _heads(r"(?:x )?y")
+    ((' at', ' à'), ('read', 'see'), ())
+    """
+    rest = pattern
+    while True:
+        if rest.startswith("^"):
+            rest = rest[1:]
+        elif rest.startswith("\\b"):
+            rest = rest[2:]
+        elif rest.startswith(("(?=", "(?!", "(?<=", "(?<!")):
+            end = _group_end(rest, 0)
+            if end < 0:
+                return ()
+            rest = rest[end:]
+        else:
+            break
+    top = _split_top(rest)
+    return _expand(rest) if top is not None and len(top) == 1 else ()
+
+
+def _needs(pattern: str) -> tuple[str, ...]:
+    r"""The literals a pattern that opens with ``(?=.*X)`` needs somewhere in the line: the heads of X.
+
+    >>> _needs(r"(?=.*\|)[^|]{1,40}"), _needs(r"(?=.* (?:at|à) ).{1,60}"), _needs(r"(?=\d)")
+    (('|',), (' at', ' à'), ())
+    """
+    if not pattern.startswith("(?=.*"):
+        return ()
+    end = _group_end(pattern, 0)
+    return _heads(pattern[5:end - 1]) if end > 0 else ()
+
+
+def _has_upper(pattern: str) -> bool:
+    r"""True when a pattern has an upper-case letter outside its escapes (``\W``, ``\D`` are fine)."""
+    return any(char.isupper() for char in re.sub(r"\\N\{[^}]*\}|\\.", "", pattern))
+
+
+def _key_regex(key: str) -> str:
+    """A line key as a pattern for the line it came from: words apart by anything not a letter, 0 any digit."""
+    return r"[\W_]+".join(re.escape(word).replace("0", r"\d") for word in key.split())
+
+
+def _strong_phrase(key: str) -> bool:
+    """Phrases long enough to be chrome wherever they stand alone (not "x", "ok", "de", "more", "live")."""
+    return len(key.split()) >= 2 or len(key) >= 6
+
+
+def _split_top(pattern: str) -> list[str] | None:
+    """``pattern`` split at its top-level ``|``, or None when its brackets do not balance."""
+    parts, depth, start, i, in_class = [], 0, 0, 0, False
+    while i < len(pattern):
+        char = pattern[i]
+        if char == "\\":
+            i += 2
+            continue
+        if in_class:
+            in_class = char != "]"
+        elif char == "[":
+            in_class = True
+            i += 1
+            if pattern[i:i + 1] == "^":
+                i += 1
+            if pattern[i:i + 1] == "]":  # a "]" first in a class is a literal
+                i += 1
+            continue
+        elif char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+        elif char == "|" and depth == 0:
+            parts.append(pattern[start:i])
+            start = i + 1
+        i += 1
+    return None if depth or in_class else parts + [pattern[start:]]
+
+
+def _group_end(pattern: str, start: int) -> int:
+    """Index just past the group that opens at ``pattern[start]``, or -1."""
+    depth, i, in_class = 0, start, False
+    while i < len(pattern):
+        char = pattern[i]
+        if char == "\\":
+            i += 2
+            continue
+        if in_class:
+            in_class = char != "]"
+        elif char == "[":
+            in_class = True
+            if pattern[i + 1:i + 2] == "^":
+                i += 1
+            if pattern[i + 1:i + 2] == "]":
+                i += 1
+        elif char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+            if not depth:
+                return i + 1
+        i += 1
+    return -1
+
+
+class _Document:
+    """The stripped, non-empty lines of one text joined once, lower-cased once, with where each line starts."""
+
+    __slots__ = ("texts", "joined", "lowered", "starts0", "lowered_starts0", "_lowered_lines")
+
+    def __init__(self, texts: list[str]) -> None:
+        self.texts = texts
+        self.joined = "\n".join(texts)
+        self.lowered = self.joined.lower()
+        self.starts0 = list(accumulate((len(line) + 1 for line in texts[:-1]), initial=0))
+        if len(self.lowered) == len(self.joined):
+            self.lowered_starts0 = self.starts0
+            self._lowered_lines = None
+        else:  # a few characters change length when lower-cased ("İ"): index the lowered lines separately
+            self._lowered_lines = self.lowered.split("\n")
+            self.lowered_starts0 = list(accumulate((len(line) + 1 for line in self._lowered_lines[:-1]), initial=0))
+
+    @property
+    def lowered_lines(self) -> list[str]:
+        if self._lowered_lines is None:
+            self._lowered_lines = self.lowered.split("\n")
+        return self._lowered_lines
+
+    # The whole-line scans run over the text with a newline on each side; the newline before line i sits at the
+    # offset line i has in the unpadded text, so the same starts serve both.
+    @property
+    def padded(self) -> str:
+        return "\n" + self.joined + "\n"
+
+    @property
+    def lowered_padded(self) -> str:
+        return "\n" + self.lowered + "\n"
+
+    @property
+    def starts(self) -> list[int]:
+        return self.starts0
+
+    @property
+    def lowered_starts(self) -> list[int]:
+        return self.lowered_starts0
 
 
 @dataclass(frozen=True)
@@ -416,26 +790,25 @@ def strip_chrome(text: str, *, lexicon: ChromeLexicon, site_chrome: frozenset[st
     [('Home', 'outside_article'), ('News', 'outside_article'), ('Advertisement', 'ad')]
     """
     raw_lines = text.splitlines()
-    positions = [i for i, raw in enumerate(raw_lines) if raw.strip()]
-    texts = [raw_lines[i].strip() for i in positions]
-    anywhere = lexicon._anywhere_rules(texts)
-    keys = _line_keys(texts)
-    lines = [_features(line, key, lexicon, site_chrome, anywhere.get(k)) for k, (line, key) in enumerate(zip(texts, keys))]
-    n = len(lines)
+    stripped = [raw.strip() for raw in raw_lines]
+    positions = [i for i, line in enumerate(stripped) if line]
+    texts = [stripped[i] for i in positions]
+    n = len(texts)
     if not n:
         return StrippedText(body="", chrome=(), input_lines=0)
-    published, first_text = None, lines[0].text
-    lead = _LEADING_DATE.match(first_text)
-    if lead and len(first_text) - lead.end() > 20:
+    published = None
+    lead = _LEADING_DATE.match(texts[0])
+    if lead and len(texts[0]) - lead.end() > 20:
         published = lead["date"]
-        rest = first_text[lead.end():]
-        lines[0] = _features(rest, line_key(rest), lexicon, site_chrome, anywhere.get(0))
+        texts[0] = texts[0][lead.end():]
+    lines = _features(_Document(texts), lexicon, site_chrome)
     lines = _mark_copies(lines)
-    scores = [_score(line) for line in lines]
+    prose = [_is_prose(line) for line in lines]
+    scores = [_score(line, is_prose) for line, is_prose in zip(lines, prose)]
     for i, line in enumerate(lines):
         if line.tail:
             scores[i] = min(scores[i], -TAIL_MARKER_COST)
-    lead = _article_lead(lines)
+    lead = _article_lead(lines, prose)
     if lead is not None:
         scores[lead] += LEAD_BONUS
     if extracted:
@@ -449,7 +822,7 @@ def strip_chrome(text: str, *, lexicon: ChromeLexicon, site_chrome: frozenset[st
         while end > start and scores[end - 1] <= 0:
             end -= 1
         start, end = _extend_edges(lines, start, end)
-        verdicts = _judge(lines, start, end)
+        verdicts = _judge(lines, prose, start, end)
         title = _find_title(lines, start, verdicts)
     if title is not None:
         for i in range(start):  # every copy of the headline above the article
@@ -458,12 +831,12 @@ def strip_chrome(text: str, *, lexicon: ChromeLexicon, site_chrome: frozenset[st
     removed: list[RemovedLine] = []
     captions: list[str] = []
     authors: list[str] = []
-    keep = [True] * n
-    for i, (line, verdict) in enumerate(zip(lines, verdicts)):
+    for i, verdict in enumerate(verdicts):
         if verdict is None:
             continue
-        keep[i] = False
+        line = lines[i]
         removed.append(RemovedLine(line.text, verdict))
+        stripped[positions[i]] = "\0"
         if verdict.startswith("caption") and start - TITLE_WINDOW <= i < end:
             captions.append(line.text)
         elif verdict == "byline" and i < end:
@@ -472,13 +845,12 @@ def strip_chrome(text: str, *, lexicon: ChromeLexicon, site_chrome: frozenset[st
             authors.append(lines[i + 1].text)
         elif verdict == "dateline" and published is None and i < end:
             published = _iso_date(line.text)
-    body_lines = [""] * len(raw_lines)
-    for k, i in enumerate(positions):
-        body_lines[i] = lines[k].text if keep[k] else "\0"
-    body_lines = [line for line in body_lines if line != "\0"]
-    body = re.sub(r"\n{3,}", "\n\n", "\n".join(body_lines)).strip()
+    stripped[positions[0]] = texts[0] if verdicts[0] is None else "\0"  # the first line without a leading date
+    body = "\n".join(line for line in stripped if line != "\0")
+    if "\n\n\n" in body:
+        body = _BLANK_RUN.sub("\n\n", body)
     return StrippedText(
-        body=body,
+        body=body.strip(),
         chrome=tuple(removed),
         title=lines[title].text if title is not None else None,
         authors=tuple(dict.fromkeys(authors)),
@@ -488,48 +860,69 @@ def strip_chrome(text: str, *, lexicon: ChromeLexicon, site_chrome: frozenset[st
     )
 
 
-def _features(text: str, key: str, lexicon: ChromeLexicon, site_chrome: frozenset[str], found: str | None) -> _Line:
-    # Counts come from the key (lower case, digits as 0, punctuation gone): its words are the line's \w+ tokens.
-    tokens = key.split()
-    count = len(tokens)
-    words = count if text.isascii() else count + len(_CJK.findall(text)) // 2
-    title_case = teaser = False
-    if count >= SENTENCE_WORDS or count > 1:
-        spaced = text.split()
-        if count < LONG_LINE_WORDS:  # title case only matters for lines too short to be prose by length
-            capitals = [word[0].isupper() for word in spaced if len(word) > 3 and word[0].isalpha()]
-            title_case = bool(capitals) and sum(capitals) >= 0.7 * len(capitals)
-        if count >= SENTENCE_WORDS:
-            teaser = _headline_prefix(text, spaced)
-    elif len(text) > 3 and text[0].isupper():
-        title_case = True
-    sentence = text.rstrip(_CLOSERS)[-1:] in _TERMINALS
-    # Function words only decide long lines without a sentence end and title-case short ones (see _is_prose).
-    stops = sum(map(lexicon.stopwords.__contains__, tokens)) if title_case or count >= LONG_LINE_WORDS \
-        and not sentence else 0
-    rule = lexicon._line_rule(text, key) or found
-    if rule is None and key in site_chrome:
-        rule = "site_repeat"
-    if rule is None and count <= DATELINE_MAX_WORDS and "0" in key and not _ends_sentence(text) \
-            and _has_date(text) and not _EMBED_OR_URL.search(text):
-        rule = "dateline"
-    tail = rule in _TAIL_RULES or count <= 6 and (key in lexicon.tail_markers or any(
-        " ".join(tokens[:k]) in lexicon.tail_prefixes for k in range(1, count)))
-    numeric = 3 <= count < LONG_LINE_WORDS and sum(not t.strip("0") for t in tokens) >= 0.4 * count
-    return _Line(text, key, words, sentence, stops / count if count else 0.0, title_case, numeric, teaser, rule, tail)
+def _features(view: _Document, lexicon: ChromeLexicon, site_chrome: frozenset[str]) -> list[_Line]:
+    """Every line's features; the lexicon's patterns run once over the whole document, not line by line."""
+    texts = view.texts
+    keys = _line_keys(view)
+    found = lexicon._contains_rules(view)
+    found.update(lexicon._line_rules(view))  # a whole-line rule wins over a contains rule
+    starts = view.starts0
+    for match in _CREDIT_BELOW.finditer(view.padded):
+        above = bisect_right(starts, match.start()) - 2
+        if above >= 0:
+            found.setdefault(above, "caption")
+    exact, stopwords, tail_markers = lexicon.exact, lexicon.stopwords, lexicon.tail_markers
+    tail_prefixes, tail_first = lexicon.tail_prefixes, lexicon.tail_first_words
+    lines: list[_Line] = []
+    append = lines.append
+    for i, text in enumerate(texts):
+        key = keys[i]
+        count = key.count(" ") + 1 if key else 0
+        words = count if text.isascii() else count + len(_CJK.findall(text)) // 2
+        sentence = text.rstrip(_CLOSERS)[-1:] in _TERMINALS
+        rule = exact.get(key) or found.get(i)
+        if rule is None:
+            if key in site_chrome:
+                rule = "site_repeat"
+            elif count <= DATELINE_MAX_WORDS and "0000" in key and not _ends_sentence(text) and _has_date(text) \
+                    and not _EMBED_OR_URL.search(text):
+                rule = "dateline"  # a date needs a four-digit year: "0000" in the key
+        # Title case, stop words and Headline Case cost the most; compute them only where a later step reads them
+        # (see _is_prose, _score, _menu_like, _extend_edges): title case for lines of 3 words or more (a sentence)
+        # or 5 or more, stop words for title-case lines of 5 or more and long lines without a sentence end.
+        title_case = teaser = False
+        stops = 0.0
+        if count == 1:
+            title_case = len(text) > 3 and text[0].isupper()
+        elif count > 1:
+            if count < LONG_LINE_WORDS and (words >= 5 or sentence and words >= 3):
+                capitals = [word[0].isupper() for word in text.split() if len(word) > 3 and word[0].isalpha()]
+                title_case = bool(capitals) and sum(capitals) >= 0.7 * len(capitals)
+            if count >= SENTENCE_WORDS and rule is None:
+                teaser = _headline_prefix(text, text.split(None, HEADLINE_PREFIX_WORDS + 5))
+            if words >= 5 and title_case or count >= LONG_LINE_WORDS and not sentence:
+                stops = sum(map(stopwords.__contains__, key.split())) / count
+        tail = rule in _TAIL_RULES or count <= 6 and (key in tail_markers or key.partition(" ")[0] in tail_first and any(
+            " ".join(key.split()[:k]) in tail_prefixes for k in range(1, count)))
+        numeric = 3 <= count < LONG_LINE_WORDS and "0" in key and \
+            sum(not t.strip("0") for t in key.split()) >= 0.4 * count
+        append(_Line(text, key, words, sentence, stops, title_case, numeric, teaser, rule, tail))
+    return lines
 
 
 def _ends_sentence(text: str) -> bool:
     return text.rstrip(_CLOSERS)[-1:] in _SENTENCE_ENDS
 
 
-def _line_keys(texts: list[str]) -> list[str]:
-    """:func:`line_key` of every line, computed over the joined document in a few regex passes."""
-    joined = "\n".join(texts)
-    if not unicodedata.is_normalized("NFC", joined):
-        joined = unicodedata.normalize("NFC", joined)
-    folded = _PUNCT.sub(" ", _DIGIT.sub("0", joined.lower().replace("_", " ")))
-    return [" ".join(key.split()) for key in folded.split("\n")]
+def _line_keys(view: _Document) -> list[str]:
+    """:func:`line_key` of every line: ASCII punctuation and digits folded in one byte-level pass, other lines by
+    regex (a page copied as text is mostly ASCII, and regex substitution over all of it is the slow part)."""
+    lowered = view.lowered
+    if not lowered.isascii() and not unicodedata.is_normalized("NFC", view.joined):
+        lowered = unicodedata.normalize("NFC", view.joined).lower()
+    folded = lowered.encode("utf-8").translate(_ASCII_KEY_FOLD).decode("utf-8")
+    return [" ".join(line.split()) if line.isascii() else " ".join(_PUNCT.sub(" ", _DIGIT.sub("0", line)).split())
+            for line in folded.split("\n")]
 
 
 def _headline_prefix(text: str, words: list[str]) -> bool:
@@ -541,11 +934,16 @@ def _headline_prefix(text: str, words: list[str]) -> bool:
     >>> line = "Turkish President Recep Tayyip Erdogan discussed the idea with Lavrov and Zelensky this month"
     >>> _headline_prefix(line, line.split())
     False
+    >>> _headline_prefix("Markets fell sharply on the news NEW DELHI: The index", [])
+    True
     """
-    if sum(1 for word in words[1:HEADLINE_PREFIX_WORDS] if word.strip(",.:;!?") in _CAPITAL_FUNCTION_WORDS) >= 2:
+    if sum(map(_CAPITAL_FUNCTION_FORMS.__contains__, words[1:HEADLINE_PREFIX_WORDS])) >= 2:
         return True
-    if _INNER_DATELINE.search(text, 1):  # "... headline NEW YORK: summary ..."
-        return True
+    for match in _INNER_DATELINE.finditer(text):  # "... headline NEW YORK: summary ..."
+        before = text[:match.start()]
+        trimmed = before.rstrip()
+        if len(trimmed) >= 2 and len(trimmed) < len(before) and trimmed[-1] in _DATELINE_LEFT:
+            return True
     run = 0
     for word in words[:HEADLINE_PREFIX_WORDS]:
         core = word.lstrip("‘'\"“([¿¡")
@@ -566,11 +964,11 @@ def _is_prose(line: _Line) -> bool:
     return line.words >= SENTENCE_WORDS and line.sentence and not line.title_case
 
 
-def _score(line: _Line) -> float:
+def _score(line: _Line, prose: bool) -> float:
     """Content score: prose counts its words, link-like lines cost, known chrome costs its size."""
     if line.rule:
         return -max(4.0, line.words * 1.0)
-    if _is_prose(line):
+    if prose:
         return float(line.words)
     if line.teaser:
         return -3.0 - 0.1 * line.words
@@ -581,14 +979,14 @@ def _score(line: _Line) -> float:
     return -3.0 - 0.3 * line.words
 
 
-def _article_lead(lines: list[_Line]) -> int | None:
+def _article_lead(lines: list[_Line], prose: list[bool]) -> int | None:
     """The first prose line just below the headline (the line that repeats the page's title line), if any."""
     page_title = lines[0].key
     for i in range(1, len(lines)):
         key = lines[i].key
-        if lines[i].words >= 4 and not _is_prose(lines[i]) and page_title.startswith(key):
+        if lines[i].words >= 4 and not prose[i] and page_title.startswith(key):
             for j in range(i + 1, min(i + 1 + LEAD_WINDOW, len(lines))):
-                if _is_prose(lines[j]):
+                if prose[j]:
                     return j
     return None
 
@@ -638,7 +1036,7 @@ def _mark_copies(lines: list[_Line]) -> list[_Line]:
 
 def _is_stamp(line: _Line) -> bool:
     """A comment's time stamp: a short non-sentence line with a date (or "N days ago") and a clock time."""
-    return line.words <= 14 and bool(_CLOCK.search(line.text)) and not _ends_sentence(line.text) and (
+    return line.words <= 14 and "0" in line.key and bool(_CLOCK.search(line.text)) and not _ends_sentence(line.text) and (
         _iso_date(line.text) is not None or bool(_AGO.search(line.text)))
 
 
@@ -676,10 +1074,9 @@ def _extend_edges(lines: list[_Line], start: int, end: int) -> tuple[int, int]:
     return start, end
 
 
-def _judge(lines: list[_Line], start: int, end: int) -> list[str | None]:
+def _judge(lines: list[_Line], prose: list[bool], start: int, end: int) -> list[str | None]:
     """The rule that removes each line, or None to keep it."""
     verdicts: list[str | None] = []
-    prose = [_is_prose(line) for line in lines]
     for i, line in enumerate(lines):
         if not start <= i < end:
             verdicts.append(line.rule or "outside_article")

@@ -33,6 +33,7 @@ _FTFY_CONFIG = ftfy.TextFixerConfig(
     unescape_html=False, uncurl_quotes=False, fix_latin_ligatures=False, fix_character_width=False,
     normalization="NFC", explain=False,
 )
+_MOJIBAKE_HINT = re.compile("[ÂÃÅÎÏÐÑâã][\x80-\xbf€™œ…–—‘’“”]")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 # The detector often ranks several single-byte code pages level (cp1252, cp1250, cp1257 decode
 # "déjà" as "déjà", "déjŕ", "déją" with the same scores); within these margins of the best
@@ -66,9 +67,11 @@ def looks_like_html(raw: bytes) -> bool:
     return len(_HTML_TAG.findall(head)) >= 3
 
 
-def decode_text(raw: bytes) -> tuple[str, tuple[str, ...]]:
+def decode_text(raw: bytes, *, repair: bool = True) -> tuple[str, tuple[str, ...]]:
     """Decode ``raw`` to clean unicode text and name the repairs made.
 
+    ``repair=False`` skips the unicode repair (ftfy), which is slow over a whole HTML page whose
+    markup is never kept: the pipeline repairs the extracted body instead (see :func:`repair_text`).
     Raises DecodeError for empty, whitespace-only and binary input.
 
     >>> decode_text("Erdoğan".encode("utf-8"))
@@ -85,11 +88,9 @@ def decode_text(raw: bytes) -> tuple[str, tuple[str, ...]]:
     if "\x00" in text:
         text = text.replace("\x00", "")
         repairs.append("nul_bytes")
-    fixed = ftfy.fix_text(text, config=_FTFY_CONFIG)
-    if fixed != text:
-        if ftfy.fix_encoding(text) != text:
-            repairs.append("mojibake")
-        text = fixed
+    if repair:
+        text, fixes = repair_text(text)
+        repairs.extend(fixes)
     stripped = _CONTROL.sub("", text)
     if stripped != text:
         repairs.append("control_chars")
@@ -97,6 +98,29 @@ def decode_text(raw: bytes) -> tuple[str, tuple[str, ...]]:
     if not text.strip():
         raise DecodeError("empty", "the input holds only whitespace")
     return text, tuple(repairs)
+
+
+def repair_text(text: str) -> tuple[str, tuple[str, ...]]:
+    """Mojibake and other encoding damage repaired with ftfy, and whether anything was.
+
+    >>> repair_text("Zelenskyâ€™s")
+    ('Zelensky’s', ('mojibake',))
+    >>> repair_text("clean text")
+    ('clean text', ())
+    """
+    fixed = ftfy.fix_text(text, config=_FTFY_CONFIG)
+    if fixed == text:
+        return text, ()
+    return fixed, (("mojibake",) if ftfy.fix_encoding(text) != text else ())
+
+
+def has_mojibake_hint(text: str) -> bool:
+    """Cheap test for UTF-8 read as a single-byte charset (``Ã©``, ``â€™``); ftfy runs only where it fires.
+
+    >>> has_mojibake_hint("Zelenskyâ€™s"), has_mojibake_hint("Erdoğan’s")
+    (True, False)
+    """
+    return _MOJIBAKE_HINT.search(text) is not None
 
 
 def _decode_bytes(raw: bytes, repairs: list[str]) -> str:

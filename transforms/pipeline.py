@@ -9,8 +9,9 @@ import re
 from dataclasses import dataclass, replace
 
 from transforms.chrome import ChromeLexicon, strip_chrome
-from transforms.decode import DecodeError, decode_text, looks_like_html
+from transforms.decode import DecodeError, decode_text, has_mojibake_hint, looks_like_html, repair_text
 from transforms.html import extract_html
+from transforms.metadata import clean_authors
 from transforms.names import AliasTable, normalize_names
 from transforms.records import Article, RawDocument
 from transforms.structure import detect_language, parse_date, parse_datetime, site_from_url
@@ -31,11 +32,12 @@ def decode_document(doc: RawDocument) -> Article:
                    published=parse_date(doc.published), published_at=parse_datetime(doc.published))
     if doc.read_error:
         return _quarantine(base, "read", doc.read_error)
-    try:
-        text, repairs = decode_text(doc.raw)
+    markup = looks_like_html(doc.raw[:4096])
+    try:  # the repair of an HTML page waits for its extracted body: markup is never kept
+        text, repairs = decode_text(doc.raw, repair=not markup)
     except DecodeError as error:
         return _quarantine(base, "read", error.reason)
-    is_html = looks_like_html(doc.raw[:4096]) or (doc.format_hint == "html" and "<" in text)
+    is_html = markup or (doc.format_hint == "html" and "<" in text)
     return replace(base, text=text, repairs=repairs, input_format="html" if is_html else "text")
 
 
@@ -44,17 +46,24 @@ def clean_article(article: Article, *, refs: References, site_chrome: frozenset[
     if article.quarantined:
         return article
     if article.input_format == "html":
-        page = extract_html(article.text)
+        page = extract_html(article.text, url=article.url)
+        if has_mojibake_hint(page.body) or has_mojibake_hint(page.title or ""):
+            repaired_body, fixes = repair_text(page.body)
+            page = replace(page, body=repaired_body, title=page.title and repair_text(page.title)[0])
+            article = replace(article, repairs=article.repairs + fixes)
         stripped = strip_chrome(page.body, lexicon=refs.lexicon, site_chrome=site_chrome, extracted=True)
+        # Bylines the text stripper finds in the body are raw; keep them only as clean person names.
+        authors = page.authors or clean_authors(stripped.authors, site_names=(page.site_name or "", page.hostname or ""))
+        stripped = replace(stripped, authors=())
         article = replace(
             article,
             title=article.title or page.title,
-            authors=page.authors,
+            authors=authors,
             url=article.url or page.url,
             site=site_from_url(article.url or page.url) or page.hostname or article.site,
             site_name=page.site_name,
             published=article.published or parse_date(page.published),
-            published_at=article.published_at or parse_datetime(page.published),
+            published_at=article.published_at or parse_datetime(page.published_at),
             categories=page.categories,
             tags=page.tags,
         )

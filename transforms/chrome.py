@@ -77,11 +77,13 @@ _CLOSERS = "\"'”’»)]"
 _TERMINALS = frozenset(".!?…:;。！？")  # a sentence end, or a colon that leads into a list or quote
 _SENTENCE_ENDS = frozenset(".!?…。！？")
 _PUNCT = re.compile(r"[^\w\s]")
+# What the byte-level fold leaves to do in a line key: other punctuation to a space, other digits to 0.
+_UNICODE_KEY_FOLD = re.compile(r"[^\w\s]|[^\D0]")
 _BLANK_RUN = re.compile(r"\n{3,}")
 # line_key on ASCII, as a byte table: punctuation, controls and "_" to a space, digits to 0 (the newline stays).
 _ASCII_KEY_FOLD = bytes(
     b if b >= 128 or chr(b) == "\n" else ord("0") if chr(b).isdigit() else
-    b if re.fullmatch(r"[^\W_]|\s", chr(b)) else ord(" ") for b in range(256))  # bytes >= 128: UTF-8, untouched
+    b if re.fullmatch(r"[^\W_]", chr(b)) else ord(" ") for b in range(256))  # bytes >= 128: UTF-8, untouched
 _CLOCK = re.compile(r"\b\d{1,2}[:.]\d\d\b\s*(?:[ap]\.?m\.?|uhr|h)?", re.I)
 _AGO = re.compile(r"\b\d+\s*\w+\s+ago\b", re.I)
 _COMMENT_WORDS = re.compile(r"\b(comments?|repl(y|ies)|responses?|discussion|conversation|says|said|wrote|comentários?|comentarios?|commentaires?|kommentare?|commenti|комментари\w*)\b")
@@ -391,7 +393,7 @@ def _line_scan(patterns: list[tuple[int, str]], *, cased: bool) -> _LineScan:
     heads = sorted({head for entries in by_start.values() for head, _n, _p in entries}, key=len, reverse=True)
     return _LineScan(
         cased=cased,
-        heads=re.compile("\n(?:" + "|".join(map(re.escape, heads)) + ")") if heads else None,
+        heads=re.compile("\n" + _trie_pattern(heads)) if heads else None,
         by_start={start: tuple(sorted(entries, key=lambda entry: entry[1])) for start, entries in by_start.items()},
         needy=tuple(needy),
         headless=re.compile(rf"\n(?:{'|'.join(headless)})(?=\n)", re.MULTILINE) if headless else None,
@@ -424,6 +426,29 @@ def _contains_scan(rows: list[tuple[str, bool, str]]) -> _ContainsScan:
     return _ContainsScan(automaton, tuple(re.compile(pattern, re.MULTILINE) for pattern, _c, _r in rows),
                          tuple(cased for _p, cased, _r in rows), tuple(rule for _p, _c, rule in rows), tuple(scanned),
                          tuple(number for number in sorted({n for ns in by_head.values() for n in ns}) if rows[number][1]))
+
+
+def _trie_pattern(words: Iterable[str]) -> str:
+    """A pattern that matches where one of ``words`` starts, as a trie: each alternative opens with its own
+    character, so the engine rules out most of them at a glance.
+
+    >>> print(_trie_pattern(["read more", "read", "see all", "share"]))
+    (?:read|s(?:ee\ all|hare))
+    """
+    trie: dict = {}
+    for word in words:
+        node = trie
+        for char in word:
+            node = node.setdefault(char, {})
+        node[""] = {}
+
+    def build(node: dict) -> str:
+        if "" in node:  # a whole word ends here: a longer one adds nothing to "starts with"
+            return ""
+        alternatives = [re.escape(char) + build(child) for char, child in sorted(node.items())]
+        return alternatives[0] if len(alternatives) == 1 else "(?:" + "|".join(alternatives) + ")"
+
+    return build(trie)
 
 
 def _needs(pattern: str) -> tuple[str, ...]:
@@ -539,8 +564,12 @@ def _expand(pattern: str) -> tuple[str, ...]:
     rest = pattern[used:]
     if rest.startswith("(?:") or rest.startswith("(") and not rest.startswith("(?"):
         end = _group_end(rest, 0)
-        if end > 0 and not (rest[end:end + 1] and rest[end:end + 1] in _QUANTIFIERS):
+        quantifier = rest[end:end + 1] if end > 0 else "*"
+        if quantifier in ("?", "") or quantifier not in _QUANTIFIERS:
             branches = _split_top(rest[3 if rest.startswith("(?:") else 1:end - 1]) or []
+            if quantifier == "?":  # an optional group: the match goes on in one of its branches or after it
+                after = rest[end + 1:]
+                branches = [branch + after for branch in branches] + [after]
             heads = []
             for branch in branches:
                 more = _expand(branch)
@@ -559,8 +588,8 @@ def _heads(pattern: str) -> tuple[str, ...]:
 
     >>> _heads(r"^(?:©|\(c\)\s|copyright\s)"), _heads(r"(?<!\S)(?:Photo|Credit)s?:"), _heads(r"a|b.*")
     (('©', '(c)', 'copyright'), ('Photo', 'Credit'), ())
-    >>> _heads(r" (?:at|à) "), _heads(r"(?:read|see) (?:more|all)"), _heads(r"(?:x )?y")
-    ((' at', ' à'), ('read', 'see'), ())
+    >>> _heads(r" (?:at|à) "), _heads(r"(?:read|see) (?:more|all)"), _heads(r"(?:x )?y"), _heads(r"ab(?:c)?e")
+    ((' at', ' à'), ('read', 'see'), ('x y', 'y'), ('abce', 'abe'))
     """
     rest = pattern
     while True:
@@ -577,6 +606,29 @@ def _heads(pattern: str) -> tuple[str, ...]:
             break
     top = _split_top(rest)
     return _expand(rest) if top is not None and len(top) == 1 else ()
+
+
+def _trie_pattern(words: Iterable[str]) -> str:
+    """A pattern that matches where one of ``words`` starts, as a trie: each alternative opens with its own
+    character, so the engine rules out most of them at a glance.
+
+    >>> print(_trie_pattern(["read more", "read", "see all", "share"]))
+    (?:read|s(?:ee\ all|hare))
+    """
+    trie: dict = {}
+    for word in words:
+        node = trie
+        for char in word:
+            node = node.setdefault(char, {})
+        node[""] = {}
+
+    def build(node: dict) -> str:
+        if "" in node:  # a whole word ends here: a longer one adds nothing to "starts with"
+            return ""
+        alternatives = [re.escape(char) + build(child) for char, child in sorted(node.items())]
+        return alternatives[0] if len(alternatives) == 1 else "(?:" + "|".join(alternatives) + ")"
+
+    return build(trie)
 
 
 def _needs(pattern: str) -> tuple[str, ...]:
@@ -801,13 +853,7 @@ def strip_chrome(text: str, *, lexicon: ChromeLexicon, site_chrome: frozenset[st
     if lead and len(texts[0]) - lead.end() > 20:
         published = lead["date"]
         texts[0] = texts[0][lead.end():]
-    lines = _features(_Document(texts), lexicon, site_chrome)
-    lines = _mark_copies(lines)
-    prose = [_is_prose(line) for line in lines]
-    scores = [_score(line, is_prose) for line, is_prose in zip(lines, prose)]
-    for i, line in enumerate(lines):
-        if line.tail:
-            scores[i] = min(scores[i], -TAIL_MARKER_COST)
+    lines, prose, scores = _features(_Document(texts), lexicon, site_chrome)
     lead = _article_lead(lines, prose)
     if lead is not None:
         scores[lead] += LEAD_BONUS
@@ -860,8 +906,12 @@ def strip_chrome(text: str, *, lexicon: ChromeLexicon, site_chrome: frozenset[st
     )
 
 
-def _features(view: _Document, lexicon: ChromeLexicon, site_chrome: frozenset[str]) -> list[_Line]:
-    """Every line's features; the lexicon's patterns run once over the whole document, not line by line."""
+def _features(view: _Document, lexicon: ChromeLexicon, site_chrome: frozenset[str]
+              ) -> tuple[list[_Line], list[bool], list[float]]:
+    """Every line's features, whether it is prose and its content score (see :func:`_score`).
+
+    The lexicon's patterns run once over the whole document; the loop over lines does only what each line needs.
+    """
     texts = view.texts
     keys = _line_keys(view)
     found = lexicon._contains_rules(view)
@@ -871,43 +921,69 @@ def _features(view: _Document, lexicon: ChromeLexicon, site_chrome: frozenset[st
         above = bisect_right(starts, match.start()) - 2
         if above >= 0:
             found.setdefault(above, "caption")
-    exact, stopwords, tail_markers = lexicon.exact, lexicon.stopwords, lexicon.tail_markers
-    tail_prefixes, tail_first = lexicon.tail_prefixes, lexicon.tail_first_words
+    exact_get, found_get, stopwords = lexicon.exact.get, found.get, lexicon.stopwords
+    tail_markers, tail_prefixes, tail_first = lexicon.tail_markers, lexicon.tail_prefixes, lexicon.tail_first_words
+    closers, terminals, cjk_findall, tail_rules = _CLOSERS, _TERMINALS, _CJK.findall, _TAIL_RULES
+    long_words, sentence_words = LONG_LINE_WORDS, SENTENCE_WORDS
     lines: list[_Line] = []
-    append = lines.append
+    prose: list[bool] = []
+    scores: list[float] = []
+    very_long = False
     for i, text in enumerate(texts):
         key = keys[i]
         count = key.count(" ") + 1 if key else 0
-        words = count if text.isascii() else count + len(_CJK.findall(text)) // 2
-        sentence = text.rstrip(_CLOSERS)[-1:] in _TERMINALS
-        rule = exact.get(key) or found.get(i)
+        words = count if text.isascii() else count + len(cjk_findall(text)) // 2
+        last = text[-1]
+        sentence = last in terminals if last not in closers else text.rstrip(closers)[-1:] in terminals
+        rule = exact_get(key) or found_get(i)
         if rule is None:
             if key in site_chrome:
                 rule = "site_repeat"
-            elif count <= DATELINE_MAX_WORDS and "0000" in key and not _ends_sentence(text) and _has_date(text) \
-                    and not _EMBED_OR_URL.search(text):
+            elif "0000" in key and count <= DATELINE_MAX_WORDS and not _ends_sentence(text) \
+                    and _has_date(text, key) and not _EMBED_OR_URL.search(text):
                 rule = "dateline"  # a date needs a four-digit year: "0000" in the key
         # Title case, stop words and Headline Case cost the most; compute them only where a later step reads them
         # (see _is_prose, _score, _menu_like, _extend_edges): title case for lines of 3 words or more (a sentence)
         # or 5 or more, stop words for title-case lines of 5 or more and long lines without a sentence end.
-        title_case = teaser = False
+        title_case = teaser = numeric = False
         stops = 0.0
         if count == 1:
             title_case = len(text) > 3 and text[0].isupper()
         elif count > 1:
-            if count < LONG_LINE_WORDS and (words >= 5 or sentence and words >= 3):
+            if count < long_words and (words >= 5 or sentence and words >= 3):
                 capitals = [word[0].isupper() for word in text.split() if len(word) > 3 and word[0].isalpha()]
                 title_case = bool(capitals) and sum(capitals) >= 0.7 * len(capitals)
-            if count >= SENTENCE_WORDS and rule is None:
+            if count >= sentence_words and rule is None:
                 teaser = _headline_prefix(text, text.split(None, HEADLINE_PREFIX_WORDS + 5))
-            if words >= 5 and title_case or count >= LONG_LINE_WORDS and not sentence:
+            if words >= 5 and title_case or count >= long_words and not sentence:
                 stops = sum(map(stopwords.__contains__, key.split())) / count
-        tail = rule in _TAIL_RULES or count <= 6 and (key in tail_markers or key.partition(" ")[0] in tail_first and any(
+            if 3 <= count < long_words and "0" in key:
+                numeric = sum(not t.strip("0") for t in key.split()) >= 0.4 * count
+        tail = rule in tail_rules or count <= 6 and (key in tail_markers or key.partition(" ")[0] in tail_first and any(
             " ".join(key.split()[:k]) in tail_prefixes for k in range(1, count)))
-        numeric = 3 <= count < LONG_LINE_WORDS and "0" in key and \
-            sum(not t.strip("0") for t in key.split()) >= 0.4 * count
-        append(_Line(text, key, words, sentence, stops, title_case, numeric, teaser, rule, tail))
-    return lines
+        line = _Line(text, key, words, sentence, stops, title_case, numeric, teaser, rule, tail)
+        lines.append(line)
+        # _is_prose and _score, inline: they run on every line.
+        if rule:
+            is_prose, score = False, -max(4.0, words * 1.0)
+        elif teaser:
+            is_prose, score = False, -3.0 - 0.1 * words
+            very_long = very_long or words >= COPY_MIN_WORDS
+        else:
+            if words >= long_words:
+                is_prose = sentence or stops >= 0.2 or text.count(",") >= 2
+            else:
+                is_prose = words >= sentence_words and sentence and not title_case
+            very_long = very_long or words >= COPY_MIN_WORDS
+            score = float(words) if is_prose else 1.0 if sentence and words >= 3 and not title_case else \
+                0.0 if numeric else -3.0 - 0.3 * words
+        prose.append(is_prose)
+        scores.append(min(score, -TAIL_MARKER_COST) if tail else score)
+    for i in _page_copies(lines) if very_long else ():
+        lines[i] = lines[i]._replace(rule="page_copy")
+        prose[i], scores[i] = False, min(_score(lines[i], False), -TAIL_MARKER_COST) if lines[i].tail else \
+            _score(lines[i], False)
+    return lines, prose, scores
 
 
 def _ends_sentence(text: str) -> bool:
@@ -915,14 +991,22 @@ def _ends_sentence(text: str) -> bool:
 
 
 def _line_keys(view: _Document) -> list[str]:
-    """:func:`line_key` of every line: ASCII punctuation and digits folded in one byte-level pass, other lines by
-    regex (a page copied as text is mostly ASCII, and regex substitution over all of it is the slow part)."""
+    """:func:`line_key` of every line: ASCII punctuation, digits and spaces folded in one byte-level pass; only
+    lines with other characters go through the regex (regex substitution over a whole page is the slow part)."""
     lowered = view.lowered
     if not lowered.isascii() and not unicodedata.is_normalized("NFC", view.joined):
         lowered = unicodedata.normalize("NFC", view.joined).lower()
-    folded = lowered.encode("utf-8").translate(_ASCII_KEY_FOLD).decode("utf-8")
-    return [" ".join(line.split()) if line.isascii() else " ".join(_PUNCT.sub(" ", _DIGIT.sub("0", line)).split())
-            for line in folded.split("\n")]
+    keys = lowered.encode("utf-8").translate(_ASCII_KEY_FOLD).decode("utf-8").split("\n")
+    for i, key in enumerate(keys):
+        if not key.isascii():
+            keys[i] = " ".join(_UNICODE_KEY_FOLD.sub(_fold_char, key).split())
+        elif "  " in key or key[:1] == " " or key[-1:] == " ":
+            keys[i] = " ".join(key.split())
+    return keys
+
+
+def _fold_char(match: re.Match[str]) -> str:
+    return "0" if match.group().isdecimal() else " "
 
 
 def _headline_prefix(text: str, words: list[str]) -> bool:
@@ -939,7 +1023,7 @@ def _headline_prefix(text: str, words: list[str]) -> bool:
     """
     if sum(map(_CAPITAL_FUNCTION_FORMS.__contains__, words[1:HEADLINE_PREFIX_WORDS])) >= 2:
         return True
-    for match in _INNER_DATELINE.finditer(text):  # "... headline NEW YORK: summary ..."
+    for match in _INNER_DATELINE.finditer(text) if ":" in text else ():  # "... headline NEW YORK: summary ..."
         before = text[:match.start()]
         trimmed = before.rstrip()
         if len(trimmed) >= 2 and len(trimmed) < len(before) and trimmed[-1] in _DATELINE_LEFT:
@@ -1021,17 +1105,11 @@ def _cut_tail(lines: list[_Line], scores: list[float], start: int, end: int, lex
     return end
 
 
-def _mark_copies(lines: list[_Line]) -> list[_Line]:
-    """Mark very long lines that repeat several of the page's paragraphs (a flattened second copy of the article)."""
+def _page_copies(lines: list[_Line]) -> list[int]:
+    """Very long lines that repeat several of the page's paragraphs (a flattened second copy of the article)."""
     paragraphs = [line.text for line in lines if line.words >= SENTENCE_WORDS and line.words < COPY_MIN_WORDS]
-    if not paragraphs:
-        return lines
-    out = list(lines)
-    for i, line in enumerate(lines):
-        if line.words >= COPY_MIN_WORDS and line.rule is None:
-            if sum(1 for text in paragraphs if text in line.text) >= 2:
-                out[i] = line._replace(rule="page_copy")
-    return out
+    return [i for i, line in enumerate(lines) if line.words >= COPY_MIN_WORDS and line.rule is None
+            and sum(1 for text in paragraphs if text in line.text) >= 2]
 
 
 def _is_stamp(line: _Line) -> bool:
@@ -1176,5 +1254,15 @@ def _iso_date(text: str) -> str | None:
     return None
 
 
-def _has_date(text: str) -> bool:
-    return any(pattern.search(text) for pattern in _DATE_PATTERNS)
+def _has_date(text: str, key: str | None = None) -> bool:
+    """True when ``text`` holds a calendar date; ``key`` (its line key) lets a line with no month name skip the
+    month-name patterns, the slow ones.
+
+    >>> _has_date("Posted Nov. 19, 2019"), _has_date("Call 555 2019 now"), _has_date("2019-11-19")
+    (True, False, True)
+    """
+    if _DATE_PATTERNS[0].search(text) or _DATE_PATTERNS[3].search(text):
+        return True
+    if not _MONTHS.keys() & (line_key(text) if key is None else key).split():
+        return False  # a month name in a date stands between spaces or punctuation: it is a word of the key
+    return bool(_DATE_PATTERNS[1].search(text) or _DATE_PATTERNS[2].search(text))

@@ -429,7 +429,7 @@ def _contains_scan(rows: list[tuple[str, bool, str]]) -> _ContainsScan:
 
 
 def _trie_pattern(words: Iterable[str]) -> str:
-    """A pattern that matches where one of ``words`` starts, as a trie: each alternative opens with its own
+    r"""A pattern that matches where one of ``words`` starts, as a trie: each alternative opens with its own
     character, so the engine rules out most of them at a glance.
 
     >>> print(_trie_pattern(["read more", "read", "see all", "share"]))
@@ -606,111 +606,6 @@ def _heads(pattern: str) -> tuple[str, ...]:
             break
     top = _split_top(rest)
     return _expand(rest) if top is not None and len(top) == 1 else ()
-
-
-def _trie_pattern(words: Iterable[str]) -> str:
-    """A pattern that matches where one of ``words`` starts, as a trie: each alternative opens with its own
-    character, so the engine rules out most of them at a glance.
-
-    >>> print(_trie_pattern(["read more", "read", "see all", "share"]))
-    (?:read|s(?:ee\ all|hare))
-    """
-    trie: dict = {}
-    for word in words:
-        node = trie
-        for char in word:
-            node = node.setdefault(char, {})
-        node[""] = {}
-
-    def build(node: dict) -> str:
-        if "" in node:  # a whole word ends here: a longer one adds nothing to "starts with"
-            return ""
-        alternatives = [re.escape(char) + build(child) for char, child in sorted(node.items())]
-        return alternatives[0] if len(alternatives) == 1 else "(?:" + "|".join(alternatives) + ")"
-
-    return build(trie)
-
-
-def _needs(pattern: str) -> tuple[str, ...]:
-    r"""The literals a pattern that opens with ``(?=.*X)`` needs somewhere in the line: the heads of X.
-
-    >>> _needs(r"(?=.*\|)[^|]{1,40}"), _needs(r"(?=.* (?:at|à) ).{1,60}"), _needs(r"(?=\d)")
-    (('|',), (' at', ' à'), ())
-    """
-    if not pattern.startswith("(?=.*"):
-        return ()
-    end = _group_end(pattern, 0)
-    return _heads(pattern[5:end - 1]) if end > 0 else ()
-
-
-def _has_upper(pattern: str) -> bool:
-    r"""True when a pattern has an upper-case letter outside its escapes (``\W``, ``\D`` are fine)."""
-    return any(char.isupper() for char in re.sub(r"\\N\{[^}]*\}|\\.", "", pattern))
-
-
-def _key_regex(key: str) -> str:
-    """A line key as a pattern for the line it came from: words apart by anything not a letter, 0 any digit."""
-    return r"[\W_]+".join(re.escape(word).replace("0", r"\d") for word in key.split())
-
-
-def _strong_phrase(key: str) -> bool:
-    """Phrases long enough to be chrome wherever they stand alone (not "x", "ok", "de", "more", "live")."""
-    return len(key.split()) >= 2 or len(key) >= 6
-
-
-def _split_top(pattern: str) -> list[str] | None:
-    """``pattern`` split at its top-level ``|``, or None when its brackets do not balance."""
-    parts, depth, start, i, in_class = [], 0, 0, 0, False
-    while i < len(pattern):
-        char = pattern[i]
-        if char == "\\":
-            i += 2
-            continue
-        if in_class:
-            in_class = char != "]"
-        elif char == "[":
-            in_class = True
-            i += 1
-            if pattern[i:i + 1] == "^":
-                i += 1
-            if pattern[i:i + 1] == "]":  # a "]" first in a class is a literal
-                i += 1
-            continue
-        elif char == "(":
-            depth += 1
-        elif char == ")":
-            depth -= 1
-        elif char == "|" and depth == 0:
-            parts.append(pattern[start:i])
-            start = i + 1
-        i += 1
-    return None if depth or in_class else parts + [pattern[start:]]
-
-
-def _group_end(pattern: str, start: int) -> int:
-    """Index just past the group that opens at ``pattern[start]``, or -1."""
-    depth, i, in_class = 0, start, False
-    while i < len(pattern):
-        char = pattern[i]
-        if char == "\\":
-            i += 2
-            continue
-        if in_class:
-            in_class = char != "]"
-        elif char == "[":
-            in_class = True
-            if pattern[i + 1:i + 2] == "^":
-                i += 1
-            if pattern[i + 1:i + 2] == "]":
-                i += 1
-        elif char == "(":
-            depth += 1
-        elif char == ")":
-            depth -= 1
-            if not depth:
-                return i + 1
-        i += 1
-    return -1
 
 
 class _Document:

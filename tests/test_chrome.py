@@ -236,3 +236,36 @@ def test_extracted_text_keeps_its_extent_and_loses_only_lexicon_chrome(lexicon):
     out = strip_chrome(text, lexicon=lexicon, extracted=True)
     assert out.body == "Live updates\nThe vote is on Friday.\nOfficials declined to comment."
     assert [removed.rule for removed in out.chrome] == ["ad_label", "share_call"]
+
+
+# Residue check for the flow's body expectations ----------------------------------------------------------------
+
+
+def test_residue_regexes_are_plain_anchored_patterns(lexicon):
+    patterns = lexicon.residue_regexes()
+    assert patterns
+    for pattern in patterns:
+        assert pattern.startswith(("(?im)^", "(?m)^")) and pattern.endswith("$")
+        assert re.compile(pattern).groups == 0  # non-capturing groups only
+
+
+def test_residue_regexes_miss_clean_bodies_and_catch_chrome_lines(lexicon):
+    patterns = [re.compile(pattern) for pattern in lexicon.residue_regexes()]
+    for case in CASES:
+        text = (SEEDS / "articles" / case["file"]).read_text(encoding="utf-8")
+        body = strip_chrome(text, lexicon=lexicon).body
+        assert [m.group() for p in patterns for m in p.finditer(body)] == [], case["file"]
+        article_lines = "\n".join(line for line in text.splitlines()
+                                  if any(line.strip().startswith(s) for s in case["must_contain"]))
+        assert not any(p.search(article_lines) for p in patterns), case["file"]
+    chrome_lines = ["Advertisement", "Share this article", "Read more: Markets fall again", "By Jane Roe",
+                    "Photo: Jane Roe/Reuters", "Sign up for our newsletter", "All rights reserved"]
+    caught = [line for line in chrome_lines if any(p.search(f"Intro.\n{line}\nOutro.") for p in patterns)]
+    assert caught == chrome_lines[:-1]  # "all rights reserved" is a contains rule: it may stand inside prose
+
+
+def test_residue_regexes_stay_on_one_line(lexicon):
+    patterns = [re.compile(pattern) for pattern in lexicon.residue_regexes()]
+    text = "Photo\nby the river, the old mill stands."  # "photo by ..." across two lines is no credit line
+    assert re.search(r"(?i)^photo\s+by\s.{1,120}$", text, re.MULTILINE)
+    assert not any(p.search(text) for p in patterns)

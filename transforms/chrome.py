@@ -267,21 +267,28 @@ class ChromeLexicon:
             or self._contains_rules(view).get(0)
 
     def residue_regexes(self) -> list[str]:
-        """Patterns for chrome that must never remain in a cleaned body: whole ``line`` phrases and whole-line
-        patterns, anchored ``^...$`` in multi-line mode; weak shapes (bare numbers, one-word media labels) left out.
+        r"""Patterns for chrome that must never remain in a cleaned body, for a check over whole bodies.
+
+        Whole ``line`` phrases and whole-line patterns, anchored ``^...$`` in multi-line mode and kept inside one
+        line (``\s`` and character classes never take a newline); weak shapes are left out: bare numbers, clock
+        times, one-word labels ("Live", "Watch"), relative times and datelines, which prose and tables also have.
 
         >>> lex = ChromeLexicon.from_rows([{"pattern": "share this", "match": "line", "rule": "share_call"},
-        ...                                {"pattern": r"\\d+ min read", "match": "regex", "rule": "read_time"}])
-        >>> [bool(re.search(p, "Intro.\\nShare This!\\nMore.")) for p in lex.residue_regexes()]
+        ...                                {"pattern": r"read more:\s+\w+", "match": "regex", "rule": "more_link"}])
+        >>> [bool(re.search(p, "Intro.\nShare This!\nMore.")) for p in lex.residue_regexes()]
         [True, False]
+        >>> [bool(re.search(p, "Intro.\nRead more:\nMore.")) for p in lex.residue_regexes()]
+        [False, False]
         """
         phrases = sorted({_key_regex(line_key(pattern)) for pattern, match, rule in self.rows
                           if match == "line" and rule not in _WEAK_RULES and _strong_phrase(line_key(pattern))})
-        out = [r"(?im)^[\W_]*(?:" + "|".join(phrases) + r")[\W_]*$"] if phrases else []
+        out = [r"(?im)^(?:[^\w\n]|_)*(?:" + "|".join(phrases) + r")(?:[^\w\n]|_)*$"] if phrases else []
+        # The stripper tries whole-line patterns on lines up to WHOLE_LINE_MAX_CHARS only.
+        short = rf"(?=[^\n]{{0,{WHOLE_LINE_MAX_CHARS}}}$)"
         for kind, flags in (("regex", "(?im)"), ("regex_cased", "(?m)")):
-            chosen = [pattern for pattern, match, rule in self.rows if match == kind and rule not in _WEAK_RULES]
+            chosen = [_one_line(pattern) for pattern, match, rule in self.rows if match == kind and rule not in _WEAK_RULES]
             if chosen:
-                out.append(flags + r"^[^\S\n]*(?:" + "|".join(f"(?:{p})" for p in chosen) + r")[^\S\n]*$")
+                out.append(flags + "^" + short + "(?:" + "|".join(f"(?:{p})" for p in chosen) + ")$")
         return out
 
     def _line_rules(self, view: "_Document") -> dict[int, str]:
@@ -470,7 +477,36 @@ def _has_upper(pattern: str) -> bool:
 
 def _key_regex(key: str) -> str:
     """A line key as a pattern for the line it came from: words apart by anything not a letter, 0 any digit."""
-    return r"[\W_]+".join(re.escape(word).replace("0", r"\d") for word in key.split())
+    return r"(?:[^\w\n]|_)+".join(re.escape(word).replace("0", r"\d") for word in key.split())
+
+
+def _one_line(pattern: str) -> str:
+    r"""``pattern`` with every piece that could match a newline (``\s``, ``\W``, ``\D``, a class) kept off it.
+
+    >>> _one_line(r"a\s+[^|]{1,4}\d")
+    'a(?:(?!\\n)\\s)+(?:(?!\\n)[^|]){1,4}\\d'
+    """
+    out, i = [], 0
+    while i < len(pattern):
+        char = pattern[i]
+        if char == "\\":
+            piece = pattern[i:i + 2]
+            out.append(f"(?:(?!\\n){piece})" if piece in ("\\s", "\\W", "\\D") else piece)
+            i += 2
+        elif char == "[":
+            end = i + 1
+            if pattern[end:end + 1] == "^":
+                end += 1
+            if pattern[end:end + 1] == "]":
+                end += 1
+            while end < len(pattern) and pattern[end] != "]":
+                end += 2 if pattern[end] == "\\" else 1
+            out.append(f"(?:(?!\\n){pattern[i:end + 1]})")
+            i = end + 1
+        else:
+            out.append(char)
+            i += 1
+    return "".join(out)
 
 
 def _strong_phrase(key: str) -> bool:

@@ -233,8 +233,6 @@ def staging_store(root: Store, run_id: str) -> Store:
 
 def publish_staged(root: Store, staging: Store) -> None:
     """Swap a finished --full run's tables in; the marker makes an interrupted swap resumable."""
-    for name in STAGED:  # every table gets replaced, also one the rebuild left empty
-        staging.filesystem.create_dir(staging.path(name), recursive=True)
     root.write_bytes(b"", staging.path(_READY))
     _swap_in(root, staging)
 
@@ -261,17 +259,23 @@ def recover_staged(root: Store) -> list[str]:
 
 
 def _swap_in(root: Store, staging: Store) -> None:
+    """Retire each current table and move the staged one in; safe to repeat after a crash at any step.
+
+    A table the rebuild left empty is retired too. ``retired/NAME`` existing means NAME was already
+    retired, so a repeat never retires a table that was just moved in; the staging area (with its
+    marker) goes before the retired tables, so a repeat cannot happen once cleanup has started.
+    """
     filesystem = root.filesystem
     retired = root.path(_RETIRED_PREFIX + staging.root.rsplit("/", 1)[1][len(STAGING_PREFIX):])
     for name in STAGED:
         new, current = staging.path(name), root.path(name)
-        if not root.exists(new):
-            continue
-        if root.exists(current):
+        if root.exists(current) and not root.exists(f"{retired}/{name}"):
             filesystem.create_dir(retired, recursive=True)
             filesystem.move(current, f"{retired}/{name}")
-        filesystem.move(new, current)
+        if root.exists(new):
+            filesystem.move(new, current)
     _fsync_dir(root.root)
+    filesystem.delete_file(staging.path(_READY))
+    filesystem.delete_dir(staging.root)
     if root.exists(retired):
         filesystem.delete_dir(retired)
-    filesystem.delete_dir(staging.root)

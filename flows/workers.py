@@ -260,6 +260,10 @@ class WorkerPool:
                     worker: _Worker = key.data
                     messages = worker.frames()
                     if messages is None:
+                        if not worker.ready:  # it cannot even start: a broken install, not a bad document
+                            code = worker.process.wait()
+                            raise RuntimeError(f"a pipeline worker exited during start-up (exit code {code}); "
+                                               "its error is printed above; `python -m flows.workers` reproduces it")
                         self._replace(worker, selector, queue, results, "worker_crashed")
                         continue
                     for message in messages:

@@ -57,6 +57,9 @@ COPY_MIN_WORDS = 150
 COMMENT_MIN_PROSE = 40
 # A line this short (in words) with a date in it and no sentence end is a dateline.
 DATELINE_MAX_WORDS = 14
+# A run of at least this many numeric rows is a table; each row then counts this much per word.
+TABLE_MIN_ROWS = 3
+TABLE_ROW_SCORE = 0.5
 # Headline Case is looked for among a line's first this many words.
 HEADLINE_PREFIX_WORDS = 14
 # ... or as a run of this many capitalised words before the first lower-case one.
@@ -785,6 +788,7 @@ def strip_chrome(text: str, *, lexicon: ChromeLexicon, site_chrome: frozenset[st
         published = lead["date"]
         texts[0] = texts[0][lead.end():]
     lines, prose, scores = _features(_Document(texts), lexicon, site_chrome)
+    _score_tables(lines, scores)
     lead = _article_lead(lines, prose)
     if lead is not None:
         scores[lead] += LEAD_BONUS
@@ -1004,6 +1008,19 @@ def _article_lead(lines: list[_Line], prose: list[bool]) -> int | None:
                 if prose[j]:
                     return j
     return None
+
+
+def _score_tables(lines: list[_Line], scores: list[float]) -> None:
+    """A run of TABLE_MIN_ROWS or more numeric rows is a table (standings, results, prices): content, not a menu."""
+    run = 0
+    for i in range(len(lines) + 1):
+        if i < len(lines) and lines[i].numeric and lines[i].rule is None:
+            run += 1
+            continue
+        if run >= TABLE_MIN_ROWS:
+            for j in range(i - run, i):
+                scores[j] = TABLE_ROW_SCORE * lines[j].words
+        run = 0
 
 
 def _core_span(scores: list[float]) -> tuple[int, int]:

@@ -2,36 +2,38 @@
 
 Three questions per article, cheapest first:
 
-* exact duplicate: the same normalized body (whitespace and case aside) already stored;
-* near duplicate: MinHash LSH (datasketch) over word shingles of ``body_normalized`` finds a stored
-  article with nearly the same text (a syndicated copy or a re-scrape with other chrome);
-* story: a weighted bag of informative words and entities, compared by cosine with the articles
-  published within a few days; outlets that tell one event in their own words still share its rare
-  words (names, places, numbers spelled out), which common words and site chrome do not outweigh.
+* exact duplicate: the same body (case, whitespace and punctuation aside) already stored;
+* near duplicate: MinHash with banded LSH over word shingles finds a stored article with nearly the
+  same text (a syndicated copy or a re-scrape with other chrome);
+* story: a weighted bag of informative words and entities, compared by cosine with the centroids of
+  the stories active within a few days; outlets that tell one event in their own words still share its
+  rare words (names, places, coinages), which common words and site chrome do not outweigh.
 
-Word informativeness comes from a general word-frequency table (Zipf scale, passed in by the caller),
-so it holds from the first article on and does not drift between runs the way a corpus IDF would.
-Everything here is pure: :class:`StoryIndex` is an in-memory index that the flow loads from and saves
-to ``DIR/state/stories`` through :meth:`StoryIndex.to_columns` / :meth:`StoryIndex.from_columns`.
+Everything runs over a batch at once: one regex pass per article turns it into tokens, and from there
+on the work is numpy and scipy.sparse (token hashes, line and body keys, shingles, MinHash, LSH bands,
+term vectors, similarity products); Python loops run per distinct token, per candidate story or per
+article, never per token. Word informativeness comes from a general word-frequency table (Zipf scale,
+passed in by the caller), so it holds from the first article on and does not drift between runs the way
+a corpus IDF would. :class:`StoryIndex` is an in-memory index that the flow loads from and saves to
+``DIR/state/stories`` through :meth:`StoryIndex.to_columns` / :meth:`StoryIndex.from_columns`.
 """
 from __future__ import annotations
 
-import hashlib
 import math
 import re
 import zlib
-from collections import Counter
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
+from itertools import chain
 
 import numpy as np
-from datasketch import MinHash, MinHashLSH
+from datasketch import MinHash
 from scipy import sparse
 
 # -- near duplicates --------------------------------------------------------------------------------
 SHINGLE_WORDS = 5  # five-word shingles: long enough that two articles on one event rarely share many
-MINHASH_PERMUTATIONS = 64  # estimate error about 0.06 at J=0.5; 128 doubles the hashing time for little
+MINHASH_PERMUTATIONS = 64  # estimate error about 0.06 at J=0.5
 MINHASH_SEED = 1
 SHINGLE_SAMPLE = 4  # MinHash over one shingle in four (by hash value) on longer texts
 MIN_SAMPLED_SHINGLES = 40  # below this many sampled shingles a text keeps all of them
@@ -39,47 +41,55 @@ MIN_SAMPLED_SHINGLES = 40  # below this many sampled shingles a text keeps all o
 # with different chrome cleans to nearly the same body (J > 0.8 on the samples); two outlets writing
 # the same event from one wire story with their own edits land between 0.2 and 0.5.
 NEAR_DUPLICATE_JACCARD = 0.6
-# The LSH band layout is tuned for this threshold; candidates are then checked against the estimate.
-LSH_THRESHOLD = 0.5
+# LSH bands of LSH_ROWS signature slots: a pair becomes a candidate when one band is equal, which at
+# 21 bands of 3 happens with probability 0.99 at J=0.6 and 0.15 at J=0.2; candidates are then checked
+# against NEAR_DUPLICATE_JACCARD with the whole signature.
+LSH_ROWS = 3
+LSH_BANDS = MINHASH_PERMUTATIONS // LSH_ROWS
 
 # -- stories ----------------------------------------------------------------------------------------
-# A word, with its contraction ("doesn't") but not a possessive "'s", which becomes a separate "s".
-_WORD = re.compile(r"\w+(?:'(?!s\b)\w+)*", re.UNICODE)
-_HAS_LETTER = re.compile(r"[^\W\d_]", re.UNICODE)
+# A word with its contraction ("doesn't") but not a possessive "'s"; a line break is a token of its own
+# so that one pass also yields the lines (for site-repeated lines and body keys).
+_TOKEN = re.compile(r"\w+(?:['’ʼ](?![sS]\b)\w+)*|\n", re.UNICODE)
+_APOSTROPHES = str.maketrans({"’": "'", "ʼ": "'"})
+_STORY_WORD = re.compile(r"[^\W\d_]{3,}(?:'[^\W\d_]+)*", re.UNICODE)  # letters only, 3+: no ids, numbers
+_CAMEL_HUMPS = re.compile(r"[a-z][A-Z]")
 # Zipf frequency (log10 of occurrences per billion words) above which a word carries no story signal:
 # "said", "year", "people" sit at 6+, "ceasefire" at 3.6, most surnames below 3.
 ZIPF_CEILING = 5.5
 # Words missing from the frequency table (names, coinages, typos) weigh as if they had this Zipf value.
 UNKNOWN_ZIPF = 1.5
-MIN_WORD_CHARS = 3
+# Words fold to their first STEM_CHARS letters, so "hibernation", "hibernating" and "hibernate" (or
+# "astronaut"/"astronauts") count as one term: outlets inflect the same event differently.
+STEM_CHARS = 6
 STORY_TERMS = 48  # strongest terms kept per article: bounds index size and comparison cost
+CENTROID_TERMS = 96  # strongest terms kept per story centroid
 # Entities (canonical names from the alias table) count as extra terms with this weight per mention.
 ENTITY_WEIGHT = 2.0
 FEATURE_BITS = 22  # terms hash into 2**22 slots; collisions among an article's 48 terms are negligible
-# Cosine similarity of term vectors from which two articles tell the same story (measured on labelled
-# bench pairs, see scripts/eval_stories.py).
+# Cosine similarity between an article and a story's centroid from which the article joins the story
+# (measured on labelled bench pairs, see scripts/eval_stories.py).
 STORY_SIMILARITY = 0.32
-# Articles published further apart than this are not compared for a story: a story that goes on
+# A story is a candidate for an article when the article reaches this share of STORY_SIMILARITY with
+# the story's centroid at the start of the batch or with one of its articles added in the same batch.
+CANDIDATE_SHARE = 0.5
+# Articles further than this from a story's first and last days do not join it: a story that goes on
 # longer gathers new articles through its latest ones.
 STORY_WINDOW_DAYS = 3
 
-
-def body_key(text: str) -> str:
-    """Key of a normalized body for exact-duplicate detection: case and whitespace do not count.
-
-    >>> body_key("Turkey  may send\\ntroops.") == body_key("turkey may send troops.")
-    True
-    """
-    return hashlib.sha256(" ".join(text.casefold().split()).encode("utf-8")).hexdigest()[:32]
+_SLOT_MASK = (1 << FEATURE_BITS) - 1
+_U64 = np.uint64
+_GOLDEN = _U64(0x9E3779B97F4A7C15)
+_MAX_CACHED_TOKENS = 2_000_000
 
 
-def word_tokens(text: str) -> list[str]:
-    """Lower-case word tokens; contractions stay whole (as the frequency table spells them), possessives go.
-
-    >>> word_tokens("Erdogan met Zelensky’s team; it doesn't matter, Feb. 18.")
-    ['erdogan', 'met', 'zelensky', 's', 'team', 'it', "doesn't", 'matter', 'feb', '18']
-    """
-    return _WORD.findall(text.casefold().replace("’", "'").replace("ʼ", "'"))
+def _mix64(values: np.ndarray) -> np.ndarray:
+    """SplitMix64's finalizer over uint64 arrays (wrapping multiplication is intended)."""
+    values = values ^ (values >> _U64(30))
+    values = values * _U64(0xBF58476D1CE4E5B9)
+    values = values ^ (values >> _U64(27))
+    values = values * _U64(0x94D049BB133111EB)
+    return values ^ (values >> _U64(31))
 
 
 def _fmix32(values: np.ndarray) -> np.ndarray:
@@ -91,77 +101,113 @@ def _fmix32(values: np.ndarray) -> np.ndarray:
     return values ^ (values >> np.uint32(16))
 
 
+def fold(token: str) -> str:
+    """The form of a token that keys and frequency tables use: case-folded, typographic apostrophes plain.
+
+    >>> fold("Zelensky’s")
+    "zelensky's"
+    """
+    return token.casefold().translate(_APOSTROPHES)
+
+
+def word_tokens(text: str) -> list[str]:
+    """Folded word tokens; contractions stay whole (as the frequency table spells them), possessives go.
+
+    >>> word_tokens("Erdogan met Zelensky’s team; it doesn't matter, Feb. 18.")
+    ['erdogan', 'met', 'zelensky', 's', 'team', 'it', "doesn't", 'matter', 'feb', '18']
+    """
+    return [fold(token) for token in _TOKEN.findall(text) if token != "\n"]
+
+
 class _TokenHashes(dict):
-    """Token -> stable 32-bit hash, computed once per distinct token (CRC-32: fast and stable across runs)."""
+    """Token -> stable 32-bit hash of its folded form, computed once per distinct token (CRC-32)."""
 
     def __missing__(self, token: str) -> int:
-        value = zlib.crc32(token.encode("utf-8"))
+        value = zlib.crc32(fold(token).encode("utf-8"))
         self[token] = value
         return value
 
 
 _TOKEN_HASHES = _TokenHashes()
-_MAX_CACHED_TOKENS = 2_000_000
-_SLOT_MASK = (1 << FEATURE_BITS) - 1
-_SHINGLE_MULTIPLIER = np.uint64(0x9E3779B97F4A7C15)
 
 
-def shingle_hashes(tokens: Sequence[str], *, size: int = SHINGLE_WORDS, sample: int = SHINGLE_SAMPLE) -> np.ndarray:
-    """32-bit hashes of the ``size``-word shingles of ``tokens`` (one shingle if fewer words),
-    one in ``sample`` of them (chosen by hash) when that leaves at least ``MIN_SAMPLED_SHINGLES``.
+def term_slot(term: str) -> int:
+    """Feature slot of a folded word (by its first ``STEM_CHARS`` letters) or an ``entity:`` term.
 
-    >>> len(shingle_hashes("a b c d e f".split(), size=5))
-    2
-    >>> len(shingle_hashes(["short"], size=5))
-    1
-    >>> len(shingle_hashes([], size=5))
-    0
+    >>> term_slot("hibernation") == term_slot("hibernating"), 0 <= term_slot("erdogan") < 2 ** FEATURE_BITS
+    (True, True)
     """
-    if not tokens:
-        return np.zeros(0, dtype=np.uint32)
-    if len(_TOKEN_HASHES) > _MAX_CACHED_TOKENS:
-        _TOKEN_HASHES.clear()
-    words = np.fromiter(map(_TOKEN_HASHES.__getitem__, tokens), dtype=np.uint64, count=len(tokens))
-    span = min(size, len(words))
-    combined = np.zeros(len(words) - span + 1, dtype=np.uint64)
-    for offset in range(span):
-        # Position-dependent mixing so that "a b" and "b a" differ; uint64 wraps, which is intended.
-        combined = combined * _SHINGLE_MULTIPLIER + words[offset: offset + len(combined)]
-    # Repeated shingles stay: they cannot change a minimum, and removing them costs a sort.
-    folded = ((combined ^ (combined >> np.uint64(32))) & np.uint64(0xFFFFFFFF)).astype(np.uint32)
-    if sample > 1:
-        # Fixed-rate sampling by hash value keeps the same shingles of two copies, so it preserves their
-        # Jaccard similarity in expectation at a quarter of the hashing cost; short texts keep them all.
-        kept = folded[_fmix32(folded ^ np.uint32(0x5BD1E995)) % np.uint32(sample) == 0]
-        if len(kept) >= MIN_SAMPLED_SHINGLES:
-            return kept
-    return folded
+    key = term if term.startswith("entity:") else term[:STEM_CHARS]
+    return zlib.crc32(key.encode("utf-8")) & _SLOT_MASK
+
+
+def word_weight(token: str, zipf: Mapping[str, float]) -> float:
+    """How much a word as written says about a story: rare words much, common ones and numbers nothing;
+    a word missing from the table that is never capitalized (a handle, an id, a typo) nothing either.
+
+    >>> table = {"the": 7.7, "ceasefire": 3.6}
+    >>> word_weight("the", table), round(word_weight("Ceasefire", table), 2), word_weight("Erdogan", table)
+    (0.0, 1.9, 4.0)
+    >>> word_weight("erdogan", table), word_weight("XpxUjuYIAC", table), word_weight("b2b", table)
+    (0.0, 0.0, 0.0)
+    """
+    return _term_table(zipf)[token][1]
+
+
+class _Terms(dict):
+    """Token as written -> (slot, weight) under one frequency table; slot -1 when the weight is 0."""
+
+    def __init__(self, zipf: Mapping[str, float]) -> None:
+        super().__init__()
+        self.zipf = zipf
+
+    def __missing__(self, token: str) -> tuple[int, float]:
+        folded = fold(token)
+        found = (-1, 0.0)
+        if _STORY_WORD.fullmatch(folded):
+            zipf = self.zipf.get(folded)
+            noise = zipf is None and (token.islower() or len(_CAMEL_HUMPS.findall(token)) > 1)
+            weight = 0.0 if noise else max(0.0, ZIPF_CEILING - (UNKNOWN_ZIPF if zipf is None else zipf))
+            if weight > 0:
+                found = (term_slot(folded), weight)
+        self[token] = found
+        return found
+
+
+_TERM_TABLES: dict[int, _Terms] = {}  # id(zipf table) -> its terms; the _Terms keeps the table alive
+
+
+def _term_table(zipf: Mapping[str, float]) -> _Terms:
+    found = _TERM_TABLES.get(id(zipf))
+    if found is None or found.zipf is not zipf:
+        if len(_TERM_TABLES) > 64:
+            _TERM_TABLES.clear()
+        found = _TERM_TABLES[id(zipf)] = _Terms(zipf)
+    elif len(found) > _MAX_CACHED_TOKENS:
+        found.clear()
+    return found
 
 
 _PERMUTATIONS = MinHash(num_perm=MINHASH_PERMUTATIONS, seed=MINHASH_SEED, scheme="affine32").permutations
 _EMPTY_HASH = np.uint32(0xFFFFFFFF)
 
 
-def minhash_signatures(shingle_sets: Sequence[np.ndarray], *, chunk: int = 1 << 18) -> np.ndarray:
-    """MinHash signatures (one row per set) equal to datasketch's affine32 ``MinHash.update_batch``.
+def minhash_signatures(values: np.ndarray, owners: np.ndarray, count: int, *, chunk: int = 1 << 18) -> np.ndarray:
+    """MinHash signatures of ``count`` sets given as shingle hashes and their (ascending) set numbers,
+    equal to datasketch's affine32 ``MinHash.update_batch``; a set with no shingles gets the empty signature.
 
-    The work is vectorized over all sets at once; a set with no shingles gets the "empty" signature.
-
-    >>> sets = [np.array([1, 2, 3], dtype=np.uint32), np.array([], dtype=np.uint32)]
-    >>> signatures = minhash_signatures(sets)
+    >>> signatures = minhash_signatures(np.array([1, 2, 3], dtype=np.uint32), np.array([0, 0, 0]), 2)
     >>> reference = MinHash(num_perm=MINHASH_PERMUTATIONS, seed=MINHASH_SEED, hashfunc=int)
     >>> reference.update_batch([1, 2, 3])
     >>> bool((signatures[0] == reference.hashvalues).all()), int(signatures[1].min()) == 2**32 - 1
     (True, True)
     """
     a, b = _PERMUTATIONS
-    out = np.full((len(shingle_sets), len(a)), _EMPTY_HASH, dtype=np.uint32)
-    lengths = np.fromiter((len(s) for s in shingle_sets), dtype=np.int64, count=len(shingle_sets))
-    if not lengths.sum():
+    out = np.full((count, len(a)), _EMPTY_HASH, dtype=np.uint32)
+    if not len(values):
         return out
-    values = _fmix32(np.concatenate([np.asarray(s, dtype=np.uint32) for s in shingle_sets]))
-    owners = np.repeat(np.arange(len(shingle_sets)), lengths)
-    a, b = a[:, None], b[:, None]
+    values = _fmix32(np.asarray(values, dtype=np.uint32))
+    a, b = a[:, None].astype(np.uint32), b[:, None].astype(np.uint32)
     with np.errstate(over="ignore"):
         for start in range(0, len(values), chunk):
             who = owners[start: start + chunk]
@@ -182,123 +228,13 @@ def jaccard_estimate(first: np.ndarray, second: np.ndarray) -> float:
     return float(np.mean(first == second))
 
 
-def word_weight(word: str, zipf: Mapping[str, float]) -> float:
-    """How much a word says about a story: rare words much, common ones nothing (numbers: nothing).
-
-    >>> table = {"the": 7.7, "ceasefire": 3.6}
-    >>> word_weight("the", table), round(word_weight("ceasefire", table), 2), word_weight("erdogan", table)
-    (0.0, 1.9, 4.0)
-    """
-    return _rarity(zipf)[word]
-
-
-def term_slot(term: str) -> int:
-    """Feature slot of a term in the hashed term space.
-
-    >>> 0 <= term_slot("erdogan") < 2 ** FEATURE_BITS
-    True
-    """
-    return _TOKEN_HASHES[term] & _SLOT_MASK
-
-
-class _Rarity(dict):
-    """Word -> story weight (0 for words that carry none), computed once per distinct word and table."""
-
-    def __init__(self, zipf: Mapping[str, float]) -> None:
-        super().__init__()
-        self.zipf = zipf
-
-    def __missing__(self, word: str) -> float:
-        weight = 0.0
-        if len(word) >= MIN_WORD_CHARS and not word.isdigit() and _HAS_LETTER.search(word):
-            weight = max(0.0, ZIPF_CEILING - self.zipf.get(word, UNKNOWN_ZIPF))
-        self[word] = weight
-        return weight
-
-
-_RARITY: dict[int, _Rarity] = {}  # id(zipf table) -> its weights; the _Rarity keeps the table alive
-
-
-def _rarity(zipf: Mapping[str, float]) -> _Rarity:
-    found = _RARITY.get(id(zipf))
-    if found is None or found.zipf is not zipf:
-        if len(_RARITY) > 64:
-            _RARITY.clear()
-        found = _RARITY[id(zipf)] = _Rarity(zipf)
-    elif len(found) > _MAX_CACHED_TOKENS:
-        found.clear()
-    return found
-
-
-def story_vector(tokens: Iterable[str], *, entities: Iterable[tuple[str, int]] = (),
-                 zipf: Mapping[str, float]) -> tuple[list[str], np.ndarray]:
-    """The ``STORY_TERMS`` strongest terms of an article and their L2-normalized weights, strongest first:
-    (1 + log term frequency) x rarity, plus the entities' canonical names."""
-    counts = Counter(tokens)
-    rarity = _rarity(zipf)
-    words = list(counts)
-    weights = np.fromiter(map(rarity.__getitem__, words), dtype=np.float64, count=len(words))
-    keep = np.flatnonzero(weights > 0)
-    terms = [words[i] for i in keep.tolist()]
-    frequency = np.fromiter((counts[t] for t in terms), dtype=np.float64, count=len(terms))
-    values = (1.0 + np.log(frequency)) * weights[keep]
-    named = [(name, mentions) for name, mentions in entities if mentions > 0]
-    if named:
-        terms += ["entity:" + name.casefold() for name, _ in named]
-        values = np.concatenate([values, [ENTITY_WEIGHT * (1.0 + math.log(m)) for _, m in named]])
-    if len(terms) > STORY_TERMS:
-        top = np.argpartition(-values, STORY_TERMS - 1)[:STORY_TERMS]
-    else:
-        top = np.arange(len(terms))
-    top = top[np.lexsort((np.array([terms[i] for i in top], dtype=object), -values[top]))] if len(top) else top
-    chosen = values[top]
-    norm = float(np.sqrt((chosen * chosen).sum())) or 1.0
-    return [terms[i] for i in top.tolist()], chosen / norm
-
-
-def story_terms(tokens: Iterable[str], *, entities: Iterable[tuple[str, int]] = (),
-                zipf: Mapping[str, float]) -> dict[str, float]:
-    """:func:`story_vector` as a dict of term -> weight.
-
-    >>> terms = story_terms("the truce the truce erdogan said".split(), zipf={"the": 7.7, "said": 6.5, "truce": 3.5})
-    >>> sorted(terms), round(sum(w * w for w in terms.values()), 6)
-    (['erdogan', 'truce'], 1.0)
-    """
-    terms, weights = story_vector(tokens, entities=entities, zipf=zipf)
-    return dict(zip(terms, weights.tolist()))
-
-
-def _line_pairs(text: str, site: str | None) -> list[tuple[str, int]]:
-    """Each non-empty line with its key: case and spacing removed, hashed with the site."""
-    prefix = (site or "").encode("utf-8") + b"\x00"
-    pairs = []
-    for line, folded in zip(text.split("\n"), text.casefold().split("\n")):
-        key = " ".join(folded.split())
-        if key:
-            digest = hashlib.blake2b(prefix + key.encode("utf-8"), digest_size=8).digest()
-            pairs.append((line, int.from_bytes(digest, "little")))
-    return pairs
-
-
-def line_keys(text: str, *, site: str | None) -> list[int]:
-    """64-bit keys of a body's lines within a site: the same line on two pages of one site is boilerplate.
-
-    >>> line_keys("Read more!\\n\\nread  more!", site="a.com")[0] == line_keys("READ MORE!", site="a.com")[0]
-    True
-    >>> line_keys("Read more", site="a.com") == line_keys("Read more", site="b.com")
-    False
-    """
-    return [key for _, key in _line_pairs(text, site)]
-
-
-def drop_lines(text: str, *, site: str | None, shared: Iterable[int]) -> str:
-    """The body without the lines whose key (see :func:`line_keys`) is in ``shared``.
-
-    >>> drop_lines("Menu\\nThe story.\\nMenu", site=None, shared=line_keys("menu", site=None))
-    'The story.'
-    """
-    shared = set(shared)
-    return "\n".join(line for line, key in _line_pairs(text, site) if key not in shared)
+def band_keys(signatures: np.ndarray) -> np.ndarray:
+    """One 64-bit key per LSH band (``LSH_ROWS`` slots each) of each signature: shape (n, LSH_BANDS)."""
+    bands = signatures[:, : LSH_BANDS * LSH_ROWS].astype(np.uint64).reshape(len(signatures), LSH_BANDS, LSH_ROWS)
+    keys = np.zeros(bands.shape[:2], dtype=np.uint64)
+    for row in range(LSH_ROWS):
+        keys = _mix64(keys * _GOLDEN + bands[:, :, row])
+    return keys
 
 
 @dataclass(frozen=True)
@@ -324,7 +260,7 @@ class Assignment:
     story_id: str
     near_duplicate_of: str | None = None
     exact_duplicate_of: str | None = None
-    similarity: float = 0.0  # to the article it was attached by (1.0 for duplicates, 0.0 for a new story)
+    similarity: float = 0.0  # to the story it joined (1.0 for duplicates, 0.0 for a new story)
 
 
 def new_story_id(doc_id: str) -> str:
@@ -339,18 +275,204 @@ def new_story_id(doc_id: str) -> str:
 ZipfTables = Callable[[str | None], Mapping[str, float]]
 
 
-@dataclass
-class _Block:
-    """Stored articles added together: their term vectors as one sparse matrix, plus per-row facts."""
+def _segment_starts(owners: np.ndarray) -> np.ndarray:
+    """Index of the first element of each run of equal values in ``owners``."""
+    return np.flatnonzero(np.r_[True, owners[1:] != owners[:-1]]) if len(owners) else np.zeros(0, dtype=np.int64)
 
-    matrix: sparse.csr_matrix
-    days: np.ndarray  # int32 proleptic ordinals
-    rows: np.ndarray  # positions in the index's per-article lists
+
+class _Tokens:
+    """A batch of bodies as one token stream: per token its document, line and folded-token hash."""
+
+    def __init__(self, bodies: Sequence[str]) -> None:
+        lists = [_TOKEN.findall(body) for body in bodies]
+        self.count = len(lists)
+        lengths = np.fromiter(map(len, lists), dtype=np.int64, count=len(lists))
+        tokens = list(chain.from_iterable(lists))
+        self.vocabulary = list(dict.fromkeys(tokens))  # distinct tokens, first occurrence first
+        local = dict(zip(self.vocabulary, range(len(self.vocabulary))))
+        ids = np.fromiter(map(local.__getitem__, tokens), dtype=np.int64, count=len(tokens))
+        doc = np.repeat(np.arange(len(lists), dtype=np.int64), lengths)
+        breaks = ids == local.get("\n", -1)
+        starts = np.zeros(len(ids), dtype=bool)
+        offsets = np.r_[0, np.cumsum(lengths)[:-1]]
+        starts[offsets[offsets < len(ids)]] = True
+        line = np.cumsum(breaks | starts)
+        words = ~breaks
+        self.ids, self.doc, line = ids[words], doc[words], line[words]
+        hashes = np.fromiter(map(_TOKEN_HASHES.__getitem__, self.vocabulary), dtype=np.uint64,
+                             count=len(self.vocabulary))
+        self.hashes = hashes[self.ids]
+        self.doc_words = np.bincount(self.doc, minlength=self.count)
+        self.doc_first = np.r_[0, np.cumsum(self.doc_words)[:-1]]
+        # Lines: runs of tokens between breaks; a line's key hashes its folded words in order.
+        self.line_first = _segment_starts(line)
+        self.line_of = np.cumsum(np.r_[False, line[1:] != line[:-1]]) if len(line) else line
+        self.line_doc = self.doc[self.line_first]
+
+    def line_keys(self, sites: Sequence[str | None]) -> np.ndarray:
+        """64-bit key of each line within its site: the same line on two pages of one site is boilerplate."""
+        if not len(self.ids):
+            return np.zeros(0, dtype=np.uint64)
+        position = np.arange(len(self.ids)) - self.line_first[self.line_of]
+        mixed = _mix64(self.hashes + (position.astype(np.uint64) + _U64(1)) * _GOLDEN)
+        lines = np.add.reduceat(mixed, self.line_first)
+        site_keys = np.fromiter((zlib.crc32((site or "").encode("utf-8")) for site in sites), dtype=np.uint64,
+                                count=len(sites))
+        return _mix64(lines ^ _mix64(site_keys[self.line_doc] + _GOLDEN))
+
+    def body_keys(self) -> list[str]:
+        """Key of each body for exact-duplicate detection: its folded words in order, 64 bits as hex."""
+        position = np.arange(len(self.ids)) - self.doc_first[self.doc]
+        mixed = _mix64(self.hashes ^ _mix64(position.astype(np.uint64) + _GOLDEN))
+        sums = np.zeros(self.count, dtype=np.uint64)
+        has = self.doc_words > 0
+        if has.any():
+            sums[has] = np.add.reduceat(mixed, self.doc_first[has])
+        keys = _mix64(sums + self.doc_words.astype(np.uint64) * _GOLDEN)
+        return [f"{key:016x}" for key in keys.tolist()]
+
+    def signatures(self) -> np.ndarray:
+        """MinHash signature of each body's word shingles (one in ``SHINGLE_SAMPLE``, by hash, if enough)."""
+        n, span = len(self.ids), SHINGLE_WORDS
+        combined = np.zeros(max(n - span + 1, 0), dtype=np.uint64)
+        for offset in range(span):
+            combined = combined * _GOLDEN + self.hashes[offset: offset + len(combined)]
+        owner = self.doc[: len(combined)]
+        valid = owner == self.doc[span - 1:]
+        combined, owner = combined[valid], owner[valid]
+        short = np.flatnonzero((self.doc_words > 0) & (self.doc_words < span))
+        if len(short):  # fewer words than a shingle: the whole text is the one shingle
+            extra = np.zeros(len(short), dtype=np.uint64)
+            for i, d in enumerate(short.tolist()):
+                for value in self.hashes[self.doc_first[d]: self.doc_first[d] + self.doc_words[d]].tolist():
+                    extra[i] = extra[i] * _GOLDEN + _U64(value)
+            order = np.argsort(np.r_[owner, short], kind="stable")
+            combined, owner = np.r_[combined, extra][order], np.r_[owner, short][order]
+        folded = ((combined ^ (combined >> _U64(32))) & _U64(0xFFFFFFFF)).astype(np.uint32)
+        if SHINGLE_SAMPLE > 1:
+            # Fixed-rate sampling by hash value keeps the same shingles of two copies, so it preserves
+            # their Jaccard similarity in expectation at a fraction of the hashing cost.
+            sampled = _fmix32(folded ^ np.uint32(0x5BD1E995)) % np.uint32(SHINGLE_SAMPLE) == 0
+            enough = np.bincount(owner[sampled], minlength=self.count) >= MIN_SAMPLED_SHINGLES
+            keep = sampled | ~enough[owner]
+            folded, owner = folded[keep], owner[keep]
+        return minhash_signatures(folded, owner, self.count)
+
+    def story_vectors(self, docs: Sequence[StoryDoc], kept_lines: np.ndarray,
+                      zipf: ZipfTables) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Each article's ``STORY_TERMS`` strongest terms (slots, L2-normalized weights, strongest first):
+        (1 + log term frequency) x rarity over its kept lines, plus its entities."""
+        keep = kept_lines[self.line_of] if len(self.ids) else np.zeros(0, dtype=bool)
+        ids, doc = self.ids[keep], self.doc[keep]
+        languages = [doc_.language for doc_ in docs]
+        distinct = list(dict.fromkeys(languages))
+        slots = np.empty((len(distinct), len(self.vocabulary)), dtype=np.int64)
+        weights = np.empty((len(distinct), len(self.vocabulary)), dtype=np.float64)
+        for row, language in enumerate(distinct):
+            table = _term_table(zipf(language))
+            found = list(map(table.__getitem__, self.vocabulary))
+            slots[row] = [slot for slot, _ in found]
+            weights[row] = [weight for _, weight in found]
+        which = np.array([distinct.index(language) for language in languages], dtype=np.int64)[doc] \
+            if len(distinct) > 1 else np.zeros(len(doc), dtype=np.int64)
+        slot, weight = slots[which, ids], weights[which, ids]
+        useful = slot >= 0
+        key = doc[useful] * (1 << FEATURE_BITS) + slot[useful]
+        keys, inverse, frequency = np.unique(key, return_inverse=True, return_counts=True)
+        mean_weight = np.bincount(inverse, weights=weight[useful], minlength=len(keys)) / np.maximum(frequency, 1)
+        rows, cols = keys >> FEATURE_BITS, keys & _SLOT_MASK
+        values = (1.0 + np.log(frequency)) * mean_weight
+        extra = [(i, term_slot("entity:" + name.casefold()), ENTITY_WEIGHT * (1.0 + math.log(mentions)))
+                 for i, doc_ in enumerate(docs) for name, mentions in doc_.entities if mentions > 0]
+        if extra:
+            more = np.array(extra, dtype=np.float64)
+            rows = np.r_[rows, more[:, 0].astype(np.int64)]
+            cols = np.r_[cols, more[:, 1].astype(np.int64)]
+            values = np.r_[values, more[:, 2]]
+            merged = sparse.coo_matrix((values, (rows, cols)), shape=(len(docs), 1 << FEATURE_BITS)).tocsr()
+            merged.sum_duplicates()
+            rows = np.repeat(np.arange(len(docs)), np.diff(merged.indptr))
+            cols, values = merged.indices.astype(np.int64), merged.data
+        order = np.lexsort((cols, -values, rows))
+        rows, cols, values = rows[order], cols[order], values[order]
+        starts = np.searchsorted(rows, np.arange(len(docs) + 1))
+        rank = np.arange(len(rows)) - starts[rows]
+        top = rank < STORY_TERMS
+        rows, cols, values = rows[top], cols[top], values[top]
+        norms = np.sqrt(np.bincount(rows, weights=values * values, minlength=len(docs)))
+        values = values / np.where(norms > 0, norms, 1.0)[rows]
+        bounds = np.searchsorted(rows, np.arange(len(docs) + 1))
+        return [(cols[s:e].astype(np.int32), values[s:e].astype(np.float32))
+                for s, e in zip(bounds[:-1].tolist(), bounds[1:].tolist())]
+
+
+def body_key(text: str) -> str:
+    """Key of a normalized body for exact-duplicate detection: case, spacing and punctuation do not count.
+
+    >>> body_key("Turkey  may send\\ntroops.") == body_key("turkey may send troops")
+    True
+    >>> body_key("troops may send Turkey") == body_key("Turkey may send troops")
+    False
+    """
+    return _Tokens([text]).body_keys()[0]
+
+
+def _matrix(vectors: Sequence[tuple[np.ndarray, np.ndarray]]) -> sparse.csr_matrix:
+    lengths = [len(slots) for slots, _ in vectors]
+    indptr = np.zeros(len(vectors) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=indptr[1:])
+    indices = np.concatenate([s for s, _ in vectors]) if vectors else np.zeros(0, dtype=np.int32)
+    data = np.concatenate([w for _, w in vectors]) if vectors else np.zeros(0, dtype=np.float32)
+    matrix = sparse.csr_matrix((data, indices, indptr), shape=(len(vectors), 1 << FEATURE_BITS))
+    matrix.sum_duplicates()
+    return matrix
+
+
+def _sorted_contains(haystack: np.ndarray, needles: np.ndarray) -> np.ndarray:
+    """Which needles occur in the sorted haystack (binary search, no sort of the haystack)."""
+    if not len(haystack):
+        return np.zeros(len(needles), dtype=bool)
+    where = np.minimum(np.searchsorted(haystack, needles), len(haystack) - 1)
+    return haystack[where] == needles
+
+
+def _at_least(product: sparse.spmatrix, threshold: float) -> sparse.csr_matrix:
+    """The entries of a similarity product that reach the threshold, as CSR."""
+    product = product.tocsr()
+    product.data[product.data < threshold] = 0
+    product.eliminate_zeros()
+    return product
+
+
+@dataclass
+class _Story:
+    """A story's days and centroid: the sum of its articles' term vectors (near duplicates left out)."""
+
+    first: int
+    last: int
+    terms: dict[int, float] = field(default_factory=dict)
+    norm: float = 0.0
+
+    def add(self, slots: list[int], weights: list[float]) -> None:
+        terms = self.terms
+        for slot, weight in zip(slots, weights):
+            terms[slot] = terms.get(slot, 0.0) + weight
+        if len(terms) > 2 * CENTROID_TERMS:  # keep the strongest: bounds memory and comparison cost
+            kept = sorted(terms.items(), key=lambda item: (-item[1], item[0]))[:CENTROID_TERMS]
+            self.terms = terms = dict(kept)
+        self.norm = math.sqrt(sum(w * w for w in terms.values()))
+
+    def similarity(self, slots: list[int], weights: list[float]) -> float:
+        if not self.norm:
+            return 0.0
+        terms = self.terms
+        return sum(terms.get(slot, 0.0) * weight for slot, weight in zip(slots, weights)) / self.norm
 
 
 @dataclass
 class StoryIndex:
-    """Every stored article's story, MinHash signature and story terms; exact-duplicate ledger; site lines.
+    """Every stored article's story, MinHash signature and story terms; story centroids; exact-duplicate
+    ledger; site lines.
 
     Mutable on purpose (it is an index, not a record): :meth:`assign` reads and extends it.
     """
@@ -368,13 +490,13 @@ class StoryIndex:
     ledger: list[dict] = field(default_factory=list)  # exact duplicates: the extra sources
     site_lines: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.uint64))  # sorted
     _position: dict[str, int] = field(default_factory=dict)
-    _blocks: list[_Block] = field(default_factory=list)
-    _lsh: MinHashLSH | None = None
+    _stories: dict[str, _Story] = field(default_factory=dict)
+    _bands: list[tuple[np.ndarray, np.ndarray]] | None = None  # per band: sorted keys, index positions
 
     def __post_init__(self) -> None:
         self._position = {doc_id: i for i, doc_id in enumerate(self.doc_ids)}
-        if self.doc_ids:
-            self._blocks = [self._block(range(len(self.doc_ids)))]
+        for position, story in enumerate(self.story_ids):
+            self._grow(story, position)
 
     def __len__(self) -> int:
         return len(self.doc_ids)
@@ -383,20 +505,30 @@ class StoryIndex:
         position = self._position.get(doc_id)
         return None if position is None else self.story_ids[position]
 
+    def _grow(self, story: str, position: int) -> None:
+        day = self.days[position]
+        found = self._stories.get(story)
+        if found is None:
+            found = self._stories[story] = _Story(day, day)
+        found.first, found.last = min(found.first, day), max(found.last, day)
+        if self.near_duplicate_of[position] is None:
+            found.add(self.term_slots[position].tolist(), self.term_weights[position].tolist())
+
     # -- assignment ---------------------------------------------------------------------------------
     def assign(self, docs: Sequence[StoryDoc], *, zipf: ZipfTables) -> list[Assignment]:
         """Story, near- and exact-duplicate status of each article in ``docs``; adds them to the index.
 
-        Articles are taken in publication order (input order among equals), each joining the story of
-        the most similar earlier article, stored or in this batch, when that similarity reaches
-        ``STORY_SIMILARITY``; a near duplicate joins its original's story; an exact duplicate is not
-        added (the ledger records it) and gets its original's story.
+        Articles are taken in publication order (input order among equals). A near duplicate joins its
+        original's story; any other article joins the story, active within ``STORY_WINDOW_DAYS``, whose
+        centroid it is most similar to when that similarity reaches ``STORY_SIMILARITY``, else starts one.
+        An exact duplicate is not added (the ledger records it) and gets its original's story.
         """
+        tokens = _Tokens([doc.body for doc in docs])
+        keys = tokens.body_keys()
         outcome: dict[int, Assignment] = {}
         fresh: list[int] = []
         batch_keys: dict[str, str] = {}
-        for i, doc in enumerate(docs):
-            key = body_key(doc.body)
+        for i, (doc, key) in enumerate(zip(docs, keys)):
             original = self.body_keys.get(key) or batch_keys.get(key)
             if original is not None:
                 outcome[i] = Assignment(doc.doc_id, "", exact_duplicate_of=original, similarity=1.0)
@@ -404,7 +536,8 @@ class StoryIndex:
                 batch_keys[key] = doc.doc_id
                 fresh.append(i)
         if fresh:
-            self._assign_fresh([docs[i] for i in fresh], fresh, outcome, batch_keys, zipf)
+            self._assign_fresh(docs, tokens, fresh, outcome, zipf)
+            self.body_keys.update(batch_keys)
         results = []
         for i, doc in enumerate(docs):
             found = outcome[i]
@@ -417,85 +550,148 @@ class StoryIndex:
             results.append(found)
         return results
 
-    def _assign_fresh(self, docs: list[StoryDoc], positions: list[int], outcome: dict[int, Assignment],
-                      batch_keys: dict[str, str], zipf: ZipfTables) -> None:
-        tokens = [word_tokens(doc.body) for doc in docs]
-        signatures = minhash_signatures([shingle_hashes(t) for t in tokens])
-        vectors = self._story_vectors(docs, tokens, zipf)
-        days = np.array([doc.day.toordinal() for doc in docs], dtype=np.int32)
-        query = _matrix(vectors)
-        stored = self._window(int(days.min()) - STORY_WINDOW_DAYS, int(days.max()) + STORY_WINDOW_DAYS)
-        against_stored = _at_least(query @ stored.matrix.T, STORY_SIMILARITY) if stored is not None else None
-        within = _at_least(query @ query.T, STORY_SIMILARITY)
-        lsh = self._lsh_index()
-        base = len(self.doc_ids)
+    def _kept_lines(self, docs: Sequence[StoryDoc], tokens: _Tokens, fresh: np.ndarray) -> np.ndarray:
+        """Which lines count for story terms: not published by the same site on another (fresh or stored)
+        page. Records the fresh pages' lines as the site's."""
+        keys = tokens.line_keys([doc.site for doc in docs])
+        mine = fresh[tokens.line_doc] if len(keys) else np.zeros(0, dtype=bool)
+        pairs = np.unique(np.stack([keys[mine], tokens.line_doc[mine].astype(np.uint64)]), axis=1)
+        distinct, counts = np.unique(pairs[0], return_counts=True)
+        shared = distinct[counts > 1]
+        repeated = np.isin(keys, shared) | _sorted_contains(self.site_lines, keys)
+        new = distinct[~_sorted_contains(self.site_lines, distinct)]
+        if len(new):  # a merge of two sorted arrays: no re-sort of the whole history per batch
+            self.site_lines = np.insert(self.site_lines, np.searchsorted(self.site_lines, new), new)
+        return ~repeated
+
+    def _assign_fresh(self, docs: Sequence[StoryDoc], tokens: _Tokens, fresh_list: list[int],
+                      outcome: dict[int, Assignment], zipf: ZipfTables) -> None:
+        fresh = np.zeros(len(docs), dtype=bool)
+        fresh[fresh_list] = True
+        signatures = tokens.signatures()
+        vectors = tokens.story_vectors(docs, self._kept_lines(docs, tokens, fresh), zipf)
+        days = np.array([doc.day.toordinal() for doc in docs], dtype=np.int64)
+        order = sorted(fresh_list, key=lambda i: (days[i], i))
+        rank = np.full(len(docs), -1, dtype=np.int64)
+        rank[order] = np.arange(len(order))
+        near = self._near_duplicates(signatures, rank, tokens.doc_words > 0)
+        query = _matrix([vectors[i] for i in range(len(docs))])
+        low = CANDIDATE_SHARE * STORY_SIMILARITY
+        first_day, last_day = int(days[fresh].min()), int(days[fresh].max())
+        active = [(story, s) for story, s in self._stories.items()
+                  if s.last >= first_day - STORY_WINDOW_DAYS and s.first <= last_day + STORY_WINDOW_DAYS]
+        stored_names = [story for story, _ in active]
+        against_stored = None
+        if active:
+            centroids = _matrix([(np.fromiter(s.terms.keys(), dtype=np.int32, count=len(s.terms)),
+                                  np.fromiter(s.terms.values(), dtype=np.float32, count=len(s.terms)) / (s.norm or 1.0))
+                                 for _, s in active])
+            against_stored = _at_least(query @ centroids.T, low)
+        within = _at_least(query @ query.T, low)
         placed: dict[int, int] = {}  # batch index -> index position, once placed
-        for i in sorted(range(len(docs)), key=lambda i: (days[i], i)):
+        base = len(self.doc_ids)
+        for i in order:
             doc = docs[i]
-            near, score = self._near_duplicate(signatures[i], lsh) if len(tokens[i]) else (None, 0.0)
-            if near is not None:
-                original = self._position[near]
-                root = self.near_duplicate_of[original] or near
+            slots, weights = vectors[i][0].tolist(), vectors[i][1].tolist()
+            if near[i] is not None:
+                target, score = near[i]
+                original = placed[target[1]] if isinstance(target, tuple) else target
+                root = self.near_duplicate_of[original] or self.doc_ids[original]
                 story = self.story_ids[original]
             else:
                 root = None
-                story, score = self._best_story(i, doc, int(days[i]), against_stored, stored, within, placed)
-            story = story or new_story_id(doc.doc_id)
+                candidates = set()
+                if against_stored is not None:
+                    s, e = against_stored.indptr[i], against_stored.indptr[i + 1]
+                    candidates.update(stored_names[c] for c in against_stored.indices[s:e].tolist())
+                s, e = within.indptr[i], within.indptr[i + 1]
+                candidates.update(self.story_ids[placed[j]] for j in within.indices[s:e].tolist() if j in placed)
+                story, score = None, 0.0
+                day = int(days[i])
+                for candidate in sorted(candidates):
+                    found = self._stories[candidate]
+                    if day < found.first - STORY_WINDOW_DAYS or day > found.last + STORY_WINDOW_DAYS:
+                        continue
+                    similarity = found.similarity(slots, weights)
+                    if similarity >= STORY_SIMILARITY and similarity > score:
+                        story, score = candidate, similarity
+                story = story or new_story_id(doc.doc_id)
             placed[i] = len(self.doc_ids)
             self._append(doc, story, root, signatures[i], vectors[i])
-            if len(tokens[i]):
-                lsh.insert(doc.doc_id, _minhash(signatures[i]), check_duplication=False)
-            outcome[positions[i]] = Assignment(doc.doc_id, story, near_duplicate_of=root, similarity=round(score, 4))
-        self.body_keys.update(batch_keys)
-        self._blocks.append(self._block(range(base, len(self.doc_ids))))
+            outcome[i] = Assignment(doc.doc_id, story, near_duplicate_of=root, similarity=round(score, 4))
+        self._index_bands(base)
 
-    def _near_duplicate(self, signature: np.ndarray, lsh: MinHashLSH) -> tuple[str | None, float]:
-        best, best_score = None, 0.0
-        for candidate in lsh.query(_minhash(signature)):
-            score = jaccard_estimate(signature, self.signatures[self._position[candidate]])
-            if score >= NEAR_DUPLICATE_JACCARD and (score > best_score or (score == best_score and candidate < best)):
-                best, best_score = candidate, score
-        return best, best_score
-
-    def _best_story(self, i: int, doc: StoryDoc, day: int, against_stored: sparse.csr_matrix | None,
-                    stored: _Block | None, within: sparse.csr_matrix, placed: dict[int, int]) -> tuple[str | None, float]:
-        """The story of the most similar earlier article within the window, if similar enough."""
-        candidates: list[tuple[float, int]] = []
-        if against_stored is not None:
-            start, end = against_stored.indptr[i], against_stored.indptr[i + 1]
-            candidates += zip(against_stored.data[start:end].tolist(), stored.rows[against_stored.indices[start:end]].tolist())
-        start, end = within.indptr[i], within.indptr[i + 1]
-        for column, score in zip(within.indices[start:end].tolist(), within.data[start:end].tolist()):
-            if column in placed:
-                candidates.append((score, placed[column]))
-        best_story, best_score = None, 0.0
-        for score, position in candidates:
-            if score < STORY_SIMILARITY or score <= best_score or abs(self.days[position] - day) > STORY_WINDOW_DAYS:
+    def _near_duplicates(self, signatures: np.ndarray, rank: np.ndarray,
+                         has_words: np.ndarray) -> list[tuple | None]:
+        """For each fresh article, the stored position (int) or earlier batch article (("batch", i)) it
+        copies, with the estimated Jaccard similarity, or None."""
+        bands = band_keys(signatures)
+        usable = (rank >= 0) & has_words
+        pairs: list[tuple[np.ndarray, np.ndarray, bool]] = []  # (batch article, other, other is in batch)
+        stored = self._band_index()
+        rows = np.flatnonzero(usable)
+        for band in range(LSH_BANDS):
+            keys = bands[rows, band]
+            if stored is not None and len(stored[band][0]):
+                table, positions = stored[band]
+                left, right = np.searchsorted(table, keys, "left"), np.searchsorted(table, keys, "right")
+                right = np.minimum(right, left + 8)  # a key shared by many (boilerplate) adds little
+                counts = right - left
+                who = np.repeat(rows, counts)
+                at = np.repeat(left - np.r_[0, np.cumsum(counts)[:-1]], counts) + np.arange(counts.sum())
+                pairs.append((who, positions[at], False))
+            order = rows[np.argsort(keys, kind="stable")]
+            sorted_keys = bands[order, band]
+            for shift in range(1, 9):
+                same = np.flatnonzero(sorted_keys[shift:] == sorted_keys[:-shift])
+                if len(same):
+                    pairs.append((order[same + shift], order[same], True))
+        best: list[tuple | None] = [None] * len(signatures)
+        for who, other, in_batch in pairs:
+            if not len(who):
                 continue
-            best_story, best_score = self.story_ids[position], score
-        return best_story, best_score
+            if in_batch:  # the later article (in processing order) copies the earlier one
+                later = rank[who] > rank[other]
+                who, other = np.where(later, who, other), np.where(later, other, who)
+                theirs = signatures[other]
+            else:
+                theirs = np.stack([self.signatures[p] for p in other.tolist()])
+            scores = (signatures[who] == theirs).mean(axis=1)
+            for i, o, score in zip(who.tolist(), other.tolist(), scores.tolist()):
+                if score >= NEAR_DUPLICATE_JACCARD:
+                    target = ("batch", o) if in_batch else o
+                    current = best[i]
+                    if current is None or score > current[1] or (score == current[1] and str(target) < str(current[0])):
+                        best[i] = (target, score)
+        return best
 
-    def _story_vectors(self, docs: list[StoryDoc], tokens: list[list[str]],
-                       zipf: ZipfTables) -> list[tuple[np.ndarray, np.ndarray]]:
-        """Story terms of each article, leaving out lines its site has published on another page."""
-        keys = [line_keys(doc.body, site=doc.site) for doc in docs]
-        seen_in_batch = Counter(key for doc_keys in keys for key in set(doc_keys))
-        batch_shared = {key for key, count in seen_in_batch.items() if count > 1}
-        all_keys = np.fromiter((key for doc_keys in keys for key in doc_keys), dtype=np.uint64)
-        stored_shared = set(all_keys[_sorted_contains(self.site_lines, all_keys)].tolist())
-        shared = batch_shared | stored_shared
-        vectors = []
-        for doc, doc_keys, doc_tokens in zip(docs, keys, tokens):
-            if shared.intersection(doc_keys):
-                doc_tokens = word_tokens(drop_lines(doc.body, site=doc.site, shared=shared))
-            terms, weights = story_vector(doc_tokens, entities=doc.entities, zipf=zipf(doc.language))
-            slots = np.fromiter(map(_TOKEN_HASHES.__getitem__, terms), dtype=np.int64, count=len(terms))
-            vectors.append(((slots & _SLOT_MASK).astype(np.int32), weights.astype(np.float32)))
-        fresh = np.unique(all_keys)
-        fresh = fresh[~_sorted_contains(self.site_lines, fresh)]
-        if len(fresh):  # a merge of two sorted arrays: no re-sort of the whole history per batch
-            self.site_lines = np.insert(self.site_lines, np.searchsorted(self.site_lines, fresh), fresh)
-        return vectors
+    def _band_index(self) -> list[tuple[np.ndarray, np.ndarray]] | None:
+        if self._bands is None:
+            self._bands = []
+            self._index_bands(0)
+        return self._bands if self.doc_ids else None
+
+    def _index_bands(self, start: int) -> None:
+        """Add the LSH band keys of the articles from ``start`` on to the sorted band tables."""
+        if self._bands is None:
+            return
+        signatures = self.signatures[start:]
+        if not signatures:
+            if not self._bands:
+                self._bands = [(np.zeros(0, dtype=np.uint64), np.zeros(0, dtype=np.int64))] * LSH_BANDS
+            return
+        stack = np.stack(signatures)
+        usable = stack.min(axis=1) != _EMPTY_HASH
+        keys = band_keys(stack[usable])
+        positions = np.flatnonzero(usable) + start
+        tables = self._bands or [(np.zeros(0, dtype=np.uint64), np.zeros(0, dtype=np.int64))] * LSH_BANDS
+        merged = []
+        for band, (table, where) in enumerate(tables):
+            new = keys[:, band]
+            order = np.argsort(new, kind="stable")
+            at = np.searchsorted(table, new[order], "right")
+            merged.append((np.insert(table, at, new[order]), np.insert(where, at, positions[order])))
+        self._bands = merged
 
     # -- storage ------------------------------------------------------------------------------------
     def _append(self, doc: StoryDoc, story: str, root: str | None, signature: np.ndarray,
@@ -510,34 +706,7 @@ class StoryIndex:
         self.signatures.append(signature)
         self.term_slots.append(vector[0])
         self.term_weights.append(vector[1])
-
-    def _block(self, positions: range) -> _Block:
-        rows = np.arange(positions.start, positions.stop, dtype=np.int64)
-        matrix = _matrix([(self.term_slots[p], self.term_weights[p]) for p in rows])
-        return _Block(matrix, np.array([self.days[p] for p in rows], dtype=np.int32), rows)
-
-    def _window(self, first_day: int, last_day: int) -> _Block | None:
-        """Stored articles published between the two days, as one block."""
-        parts = []
-        for block in self._blocks:
-            keep = (block.days >= first_day) & (block.days <= last_day)
-            if keep.any():
-                parts.append(_Block(block.matrix[keep], block.days[keep], block.rows[keep]))
-        if not parts:
-            return None
-        if len(self._blocks) > 16:  # many small batches: merge so slicing stays cheap
-            self._blocks = [self._block(range(len(self.doc_ids)))]
-        return _Block(sparse.vstack([p.matrix for p in parts], format="csr"),
-                      np.concatenate([p.days for p in parts]), np.concatenate([p.rows for p in parts]))
-
-    def _lsh_index(self) -> MinHashLSH:
-        if self._lsh is None:
-            self._lsh = MinHashLSH(threshold=LSH_THRESHOLD, num_perm=MINHASH_PERMUTATIONS)
-            with self._lsh.insertion_session() as session:
-                for doc_id, signature in zip(self.doc_ids, self.signatures):
-                    if int(signature.min()) != int(_EMPTY_HASH):
-                        session.insert(doc_id, _minhash(signature), check_duplication=False)
-        return self._lsh
+        self._grow(story, len(self.doc_ids) - 1)
 
     def to_columns(self) -> dict[str, dict[str, list]]:
         """The index as plain columns (articles, ledger, site lines) for the flow to store."""
@@ -577,34 +746,3 @@ class StoryIndex:
             entry["day"] = entry["day"].toordinal()
             index.ledger.append(entry)
         return index
-
-
-def _matrix(vectors: Sequence[tuple[np.ndarray, np.ndarray]]) -> sparse.csr_matrix:
-    lengths = [len(slots) for slots, _ in vectors]
-    indptr = np.zeros(len(vectors) + 1, dtype=np.int64)
-    np.cumsum(lengths, out=indptr[1:])
-    indices = np.concatenate([s for s, _ in vectors]) if vectors else np.zeros(0, dtype=np.int32)
-    data = np.concatenate([w for _, w in vectors]) if vectors else np.zeros(0, dtype=np.float32)
-    matrix = sparse.csr_matrix((data, indices, indptr), shape=(len(vectors), 1 << FEATURE_BITS))
-    matrix.sum_duplicates()  # two terms hashed to one slot: add them rather than fail
-    return matrix
-
-
-def _sorted_contains(haystack: np.ndarray, needles: np.ndarray) -> np.ndarray:
-    """Which needles occur in the sorted haystack (binary search, no sort of the haystack)."""
-    if not len(haystack):
-        return np.zeros(len(needles), dtype=bool)
-    where = np.minimum(np.searchsorted(haystack, needles), len(haystack) - 1)
-    return haystack[where] == needles
-
-
-def _at_least(product: sparse.spmatrix, threshold: float) -> sparse.csr_matrix:
-    """The entries of a similarity product that reach the threshold, as CSR."""
-    product = product.tocsr()
-    product.data[product.data < threshold] = 0
-    product.eliminate_zeros()
-    return product
-
-
-def _minhash(signature: np.ndarray) -> MinHash:
-    return MinHash(seed=MINHASH_SEED, hashvalues=signature, permutations=_PERMUTATIONS, scheme="affine32")

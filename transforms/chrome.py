@@ -80,8 +80,8 @@ _CLOSERS = "\"'”’»)]"
 _TERMINALS = frozenset(".!?…:;。！？")  # a sentence end, or a colon that leads into a list or quote
 _SENTENCE_ENDS = frozenset(".!?…。！？")
 _PUNCT = re.compile(r"[^\w\s]")
-# What the byte-level fold leaves to do in a line key: other punctuation to a space, other digits to 0.
-_UNICODE_KEY_FOLD = re.compile(r"[^\w\s]|[^\D0]")
+# Digits the byte-level fold of line keys leaves: those of other scripts.
+_OTHER_DIGIT = re.compile(r"[^\D0]")
 _BLANK_RUN = re.compile(r"\n{3,}")
 # line_key on ASCII, as a byte table: punctuation, controls and "_" to a space, digits to 0 (the newline stays).
 _ASCII_KEY_FOLD = bytes(
@@ -926,22 +926,24 @@ def _ends_sentence(text: str) -> bool:
 
 
 def _line_keys(view: _Document) -> list[str]:
-    """:func:`line_key` of every line: ASCII punctuation, digits and spaces folded in one byte-level pass; only
-    lines with other characters go through the regex (regex substitution over a whole page is the slow part)."""
-    lowered = view.lowered
-    if not lowered.isascii() and not unicodedata.is_normalized("NFC", view.joined):
-        lowered = unicodedata.normalize("NFC", view.joined).lower()
-    keys = lowered.encode("utf-8").translate(_ASCII_KEY_FOLD).decode("utf-8").split("\n")
+    """:func:`line_key` of every line: ASCII punctuation, digits and spaces folded in one byte-level pass; the
+    lines with other characters then go through two regex passes together (one call each, not one per line)."""
+    keys = view.lowered.encode("utf-8").translate(_ASCII_KEY_FOLD).decode("utf-8").split("\n")
+    others = []
     for i, key in enumerate(keys):
         if not key.isascii():
-            keys[i] = " ".join(_UNICODE_KEY_FOLD.sub(_fold_char, key).split())
-        elif "  " in key or key[:1] == " " or key[-1:] == " ":
+            others.append(i)
+        elif "  " in key:
             keys[i] = " ".join(key.split())
+        elif key[:1] == " " or key[-1:] == " ":
+            keys[i] = key.strip()
+    if others:
+        folded = _OTHER_DIGIT.sub("0", _PUNCT.sub(" ", "\n".join([keys[i] for i in others]))).split("\n")
+        texts = view.texts
+        for i, key in zip(others, folded):
+            # line_key works on the NFC form; the few lines not in it are keyed one by one.
+            keys[i] = " ".join(key.split()) if unicodedata.is_normalized("NFC", texts[i]) else line_key(texts[i])
     return keys
-
-
-def _fold_char(match: re.Match[str]) -> str:
-    return "0" if match.group().isdecimal() else " "
 
 
 def _headline_prefix(text: str, words: list[str]) -> bool:
@@ -1102,18 +1104,13 @@ def _extend_edges(lines: list[_Line], start: int, end: int) -> tuple[int, int]:
 
 def _judge(lines: list[_Line], prose: list[bool], start: int, end: int) -> list[str | None]:
     """The rule that removes each line, or None to keep it."""
-    verdicts: list[str | None] = []
-    for i, line in enumerate(lines):
-        if not start <= i < end:
-            verdicts.append(line.rule or "outside_article")
-        elif line.rule == "site_repeat" and start < i < end - 1 and prose[i - 1] and prose[i + 1]:
+    verdicts: list[str | None] = [line.rule or "outside_article" for line in lines]
+    verdicts[start:end] = [line.rule for line in lines[start:end]]
+    for i in range(start + 1, end - 1):
+        if verdicts[i] == "site_repeat" and prose[i - 1] and prose[i + 1]:
             # A learned line between two paragraphs is a subheading the site's articles share (or one article
             # syndicated several times), not furniture: keep it.
-            verdicts.append(None)
-        elif line.rule:
-            verdicts.append(line.rule)
-        else:
-            verdicts.append(None)
+            verdicts[i] = None
     # Inside the core, a run of three or more short lines that are neither prose nor sentences is a link list.
     i = start
     while i < end:
@@ -1137,7 +1134,7 @@ def _find_title(lines: list[_Line], start: int, verdicts: list[str | None]) -> i
     if start >= len(lines) or start == 0 and not lines:
         return None
     first_key = lines[0].key
-    above = Counter(line.key for line in lines[:start])
+    above = Counter([line.key for line in lines[:start]])
     best, best_score = None, 0.0
     seen = 0
     for i in range(start - 1, -1, -1):

@@ -864,6 +864,7 @@ def _features(view: _Document, lexicon: ChromeLexicon, site_chrome: frozenset[st
     prose: list[bool] = []
     scores: list[float] = []
     very_long = False
+    make = tuple.__new__  # a _Line without the Python-level __new__: this runs for every line of every page
     for i, text in enumerate(texts):
         key = keys[i]
         count = key.count(" ") + 1 if key else 0
@@ -877,27 +878,35 @@ def _features(view: _Document, lexicon: ChromeLexicon, site_chrome: frozenset[st
             elif "0000" in key and count <= DATELINE_MAX_WORDS and not _ends_sentence(text) \
                     and _has_date(text, key) and not _EMBED_OR_URL.search(text):
                 rule = "dateline"  # a date needs a four-digit year: "0000" in the key
-        # Title case, stop words and Headline Case cost the most; compute them only where a later step reads them
-        # (see _is_prose, _score, _menu_like, _extend_edges): title case for lines of 3 words or more (a sentence)
-        # or 5 or more, stop words for title-case lines of 5 or more and long lines without a sentence end.
+        tail = rule in tail_rules or count <= 6 and (key in tail_markers or key.partition(" ")[0] in tail_first and any(
+            " ".join(key.split()[:k]) in tail_prefixes for k in range(1, count)))
+        if words <= 2:
+            # A one- or two-word line is never prose, a sentence worth a point, a table row or a headline, and
+            # nothing reads its title case or stop words (see _is_prose, _score, _menu_like, _extend_edges).
+            lines.append(make(_Line, (text, key, words, sentence, 0.0, False, False, False, rule, tail)))
+            prose.append(False)
+            score = -4.0 if rule else -3.0 - 0.3 * words
+            scores.append(min(score, -TAIL_MARKER_COST) if tail else score)
+            continue
+        # Title case, stop words and Headline Case cost the most; compute them only where a later step reads them:
+        # title case for lines of 3 words or more (a sentence) or 5 or more, stop words for title-case lines of 5
+        # or more and long lines without a sentence end.
         title_case = teaser = numeric = False
         stops = 0.0
         if count == 1:
             title_case = len(text) > 3 and text[0].isupper()
         elif count > 1:
-            if count < long_words and (words >= 5 or sentence and words >= 3):
-                capitals = [word[0].isupper() for word in text.split() if len(word) > 3 and word[0].isalpha()]
+            spaced = text.split(None, HEADLINE_PREFIX_WORDS + 5) if count >= long_words else text.split()
+            if count < long_words and (words >= 5 or sentence):
+                capitals = [word[0].isupper() for word in spaced if len(word) > 3 and word[0].isalpha()]
                 title_case = bool(capitals) and sum(capitals) >= 0.7 * len(capitals)
             if count >= sentence_words and rule is None:
-                teaser = _headline_prefix(text, text.split(None, HEADLINE_PREFIX_WORDS + 5))
+                teaser = _headline_prefix(text, spaced)
             if words >= 5 and title_case or count >= long_words and not sentence:
                 stops = sum(map(stopwords.__contains__, key.split())) / count
             if 3 <= count < long_words and "0" in key:
                 numeric = sum(not t.strip("0") for t in key.split()) >= 0.4 * count
-        tail = rule in tail_rules or count <= 6 and (key in tail_markers or key.partition(" ")[0] in tail_first and any(
-            " ".join(key.split()[:k]) in tail_prefixes for k in range(1, count)))
-        line = _Line(text, key, words, sentence, stops, title_case, numeric, teaser, rule, tail)
-        lines.append(line)
+        lines.append(make(_Line, (text, key, words, sentence, stops, title_case, numeric, teaser, rule, tail)))
         # _is_prose and _score, inline: they run on every line.
         if rule:
             is_prose, score = False, -max(4.0, words * 1.0)
@@ -910,7 +919,7 @@ def _features(view: _Document, lexicon: ChromeLexicon, site_chrome: frozenset[st
             else:
                 is_prose = words >= sentence_words and sentence and not title_case
             very_long = very_long or words >= COPY_MIN_WORDS
-            score = float(words) if is_prose else 1.0 if sentence and words >= 3 and not title_case else \
+            score = float(words) if is_prose else 1.0 if sentence and not title_case else \
                 0.0 if numeric else -3.0 - 0.3 * words
         prose.append(is_prose)
         scores.append(min(score, -TAIL_MARKER_COST) if tail else score)

@@ -152,7 +152,8 @@ class _LineScan(NamedTuple):
 
     cased: bool
     heads: re.Pattern[str] | None  # "\n" + any head, over "\n" + joined lines
-    by_start: Mapping[str, tuple[tuple[str, int, re.Pattern[str]], ...]]  # head's first 2 chars -> (head, N, pattern)
+    # A head's first two characters (its only one, for one-character heads) -> (head, N, pattern), by N.
+    by_start: Mapping[str, tuple[tuple[str, int, re.Pattern[str]], ...]]
     # Patterns that open with a look-ahead for a literal, "(?=.*LITERAL)": tried on the lines that contain one.
     needy: tuple[tuple[tuple[str, ...], int, re.Pattern[str]], ...]
     headless: re.Pattern[str] | None  # over "\n" + joined lines + "\n": each match is one whole line
@@ -318,7 +319,10 @@ class ChromeLexicon:
                 for match in scan.heads.finditer(padded):
                     i = bisect_right(starts, match.start()) - 1
                     line, limit = lines[i], best.get(i, len(rules))
-                    for head, number, pattern in scan.by_start.get(line[:2], ()):
+                    candidates = scan.by_start.get(line[:2], ())
+                    if line[:1] in scan.by_start:
+                        candidates = sorted(candidates + scan.by_start[line[:1]], key=_number)
+                    for head, number, pattern in candidates:
                         if number >= limit:
                             break
                         if line.startswith(head) and pattern.fullmatch(line):
@@ -381,6 +385,10 @@ class ChromeLexicon:
         return found
 
 
+def _number(entry: tuple[str, int, re.Pattern[str]]) -> int:
+    return entry[1]
+
+
 def _line_scan(patterns: list[tuple[int, str]], *, cased: bool) -> _LineScan:
     """Whole-line patterns of one kind, split into those with literal heads and the rest (see :class:`_LineScan`)."""
     by_start: dict[str, list[tuple[str, int, re.Pattern[str]]]] = {}
@@ -397,9 +405,8 @@ def _line_scan(patterns: list[tuple[int, str]], *, cased: bool) -> _LineScan:
             compiled = re.compile(pattern, re.MULTILINE)
             for head in heads:
                 (by_start.setdefault(head[:2], []) if len(head) > 1 else single).append((head, number, compiled))
-    for entry in single:  # a one-character head goes with every two-character start it can begin
-        for start in [start for start in by_start if start[0] == entry[0][0]] or [entry[0]]:
-            by_start.setdefault(start, []).append(entry)
+    for entry in single:  # a one-character head is looked up by the line's first character alone
+        by_start.setdefault(entry[0], []).append(entry)
     heads = sorted({head for entries in by_start.values() for head, _n, _p in entries}, key=len, reverse=True)
     return _LineScan(
         cased=cased,

@@ -152,8 +152,8 @@ class _LineScan(NamedTuple):
 
     cased: bool
     heads: re.Pattern[str] | None  # "\n" + any head, over "\n" + joined lines
-    # A head's first two characters (its only one, for one-character heads) -> (head, N, pattern), by N.
-    by_start: Mapping[str, tuple[tuple[str, int, re.Pattern[str]], ...]]
+    # Shortest head -> (head, N, pattern) of every head that starts with it, by N.
+    by_head: Mapping[str, tuple[tuple[str, int, re.Pattern[str]], ...]]
     # Patterns that open with a look-ahead for a literal, "(?=.*LITERAL)": tried on the lines that contain one.
     needy: tuple[tuple[tuple[str, ...], int, re.Pattern[str]], ...]
     headless: re.Pattern[str] | None  # over "\n" + joined lines + "\n": each match is one whole line
@@ -319,10 +319,7 @@ class ChromeLexicon:
                 for match in scan.heads.finditer(padded):
                     i = bisect_right(starts, match.start()) - 1
                     line, limit = lines[i], best.get(i, len(rules))
-                    candidates = scan.by_start.get(line[:2], ())
-                    if line[:1] in scan.by_start:
-                        candidates = sorted(candidates + scan.by_start[line[:1]], key=_number)
-                    for head, number, pattern in candidates:
+                    for head, number, pattern in scan.by_head[match.group()[1:]]:
                         if number >= limit:
                             break
                         if line.startswith(head) and pattern.fullmatch(line):
@@ -391,8 +388,7 @@ def _number(entry: tuple[str, int, re.Pattern[str]]) -> int:
 
 def _line_scan(patterns: list[tuple[int, str]], *, cased: bool) -> _LineScan:
     """Whole-line patterns of one kind, split into those with literal heads and the rest (see :class:`_LineScan`)."""
-    by_start: dict[str, list[tuple[str, int, re.Pattern[str]]]] = {}
-    single: list[tuple[str, int, re.Pattern[str]]] = []  # one-character heads
+    entries: list[tuple[str, int, re.Pattern[str]]] = []
     needy: list[tuple[tuple[str, ...], int, re.Pattern[str]]] = []
     headless: list[str] = []
     for number, pattern in patterns:
@@ -403,15 +399,15 @@ def _line_scan(patterns: list[tuple[int, str]], *, cased: bool) -> _LineScan:
             headless.append(f"(?:{pattern})(?P<r{number}>)")
         else:
             compiled = re.compile(pattern, re.MULTILINE)
-            for head in heads:
-                (by_start.setdefault(head[:2], []) if len(head) > 1 else single).append((head, number, compiled))
-    for entry in single:  # a one-character head is looked up by the line's first character alone
-        by_start.setdefault(entry[0], []).append(entry)
-    heads = sorted({head for entries in by_start.values() for head, _n, _p in entries}, key=len, reverse=True)
+            entries.extend((head, number, compiled) for head in heads)
+    heads = {head for head, _n, _p in entries}
+    # The trie stops at the shortest head a line starts with; every other head of that line starts with it.
+    shortest = [head for head in heads if not any(head.startswith(other) for other in heads if other != head)]
     return _LineScan(
         cased=cased,
         heads=re.compile("\n" + _trie_pattern(heads)) if heads else None,
-        by_start={start: tuple(sorted(entries, key=lambda entry: entry[1])) for start, entries in by_start.items()},
+        by_head={head: tuple(sorted((entry for entry in entries if entry[0].startswith(head)), key=_number))
+                 for head in shortest},
         needy=tuple(needy),
         headless=re.compile(rf"\n(?:{'|'.join(headless)})(?=\n)", re.MULTILINE) if headless else None,
         headless_line=re.compile("|".join(headless), re.MULTILINE) if headless else None,

@@ -977,6 +977,8 @@ def _headline_prefix(text: str, words: list[str]) -> bool:
         trimmed = before.rstrip()
         if len(trimmed) >= 2 and len(trimmed) < len(before) and trimmed[-1] in _DATELINE_LEFT:
             return True
+    if len(words) < HEADLINE_RUN_WORDS + 5 or not _capitalised(words[HEADLINE_RUN_WORDS - 1]):
+        return False  # the run needs its first HEADLINE_RUN_WORDS words capitalised and five more after them
     run = 0
     for word in words[:HEADLINE_PREFIX_WORDS]:
         core = word.lstrip("‘'\"“([¿¡")
@@ -986,6 +988,11 @@ def _headline_prefix(text: str, words: list[str]) -> bool:
         if word.endswith(","):  # a list of names ("New Jersey Sen. Cory Booker, Hawaii Rep. ..."), not a headline
             return False
     return run >= HEADLINE_RUN_WORDS and len(words) >= run + 5
+
+
+def _capitalised(word: str) -> bool:
+    core = word.lstrip("‘'\"“([¿¡")
+    return bool(core) and (core[0].isupper() or core[0].isdigit() or core[0] in "$€£&")
 
 
 def _is_prose(line: _Line) -> bool:

@@ -300,13 +300,13 @@ class ChromeLexicon:
         found: dict[int, str] = {}
         rules, texts = self.rules, view.texts
         for scan in self.line_scans:
-            padded, starts = (view.padded, view.starts) if scan.cased else (view.lowered_padded, view.lowered_starts)
+            padded, starts = (view.joined, view.starts) if scan.cased else (view.lowered, view.lowered_starts)
             lines = texts if scan.cased else view.lowered_lines
             best: dict[int, int] = {}
             if scan.headless is not None:
                 redo: list[int] = []
-                for match in scan.headless.finditer(padded):
-                    first = bisect_right(starts, match.start()) - 1
+                for match in scan.headless.finditer(padded):  # a match starts at the newline before its line
+                    first = bisect_right(starts, match.start() + 1) - 1
                     if "\n" in padded[match.start() + 1:match.end()]:  # ran across lines ([^|], \s): judge each alone
                         redo.extend(range(first, bisect_right(starts, match.end() - 1)))
                     else:
@@ -317,7 +317,7 @@ class ChromeLexicon:
                         best[i] = int(match.lastgroup[1:])
             if scan.heads is not None:
                 for match in scan.heads.finditer(padded):
-                    i = bisect_right(starts, match.start()) - 1
+                    i = bisect_right(starts, match.start() + 1) - 1
                     line, limit = lines[i], best.get(i, len(rules))
                     for head, number, pattern in scan.by_head[match.group()[1:]]:
                         if number >= limit:
@@ -330,7 +330,7 @@ class ChromeLexicon:
                 for literal in needs:
                     at = padded.find(literal)
                     while at >= 0:
-                        i = bisect_right(starts, at - 1) - 1  # padded offset - 1 is the offset in the lines
+                        i = bisect_right(starts, at) - 1
                         if i not in tried:
                             tried.add(i)
                             if best.get(i, len(rules)) > number and pattern.fullmatch(lines[i]):
@@ -346,7 +346,7 @@ class ChromeLexicon:
         found: dict[int, str] = {}
         for scan in self.contains:
             best: dict[int, int] = {}
-            lowered, starts0, joined = view.lowered, view.lowered_starts0, view.joined
+            lowered, starts0, joined = view.lowered, view.lowered_starts, view.joined
             # Heads are found in the lower-cased text; a cased pattern is then tried at the same place in the
             # original, which only lines up when lower-casing kept every length (else it is scanned below).
             aligned = lowered is joined or len(lowered) == len(joined)
@@ -364,17 +364,15 @@ class ChromeLexicon:
                                 patterns[number].match(joined if cased[number] else lowered, start):
                             best[line] = number
             for number, pattern, anchored in scan.scanned:
-                text, starts = (joined, view.starts0) if scan.cased[number] else (lowered, starts0)
-                # An anchored pattern runs over the text with a newline in front: its match starts at the newline
-                # before the line, which is where the line starts in the text without it.
-                for match in pattern.finditer("\n" + text if anchored else text):
-                    line = bisect_right(starts, match.start()) - 1
+                text, starts = (joined, view.starts) if scan.cased[number] else (lowered, starts0)
+                for match in pattern.finditer(text):  # an anchored one starts at the newline before its line
+                    line = bisect_right(starts, match.start() + anchored) - 1
                     if best.get(line, 1 << 30) > number:
                         best[line] = number
             if not aligned:
                 for number in scan.cased_headed:
                     for match in scan.patterns[number].finditer(joined):
-                        line = bisect_right(view.starts0, match.start()) - 1
+                        line = bisect_right(view.starts, match.start()) - 1
                         if best.get(line, 1 << 30) > number:
                             best[line] = number
             for line, number in best.items():
@@ -651,45 +649,28 @@ def _heads(pattern: str) -> tuple[str, ...]:
 
 
 class _Document:
-    """The stripped, non-empty lines of one text joined once, lower-cased once, with where each line starts."""
+    """The stripped, non-empty lines of one text joined once with a newline on each side (so every line, the first
+    too, follows a newline: whole-line scans search for it), lower-cased once, with where each line starts."""
 
-    __slots__ = ("texts", "joined", "lowered", "starts0", "lowered_starts0", "_lowered_lines")
+    __slots__ = ("texts", "joined", "lowered", "starts", "lowered_starts", "_lowered_lines")
 
     def __init__(self, texts: list[str]) -> None:
         self.texts = texts
-        self.joined = "\n".join(texts)
+        self.joined = "\n".join(["", *texts, ""])
         self.lowered = self.joined.lower()
-        self.starts0 = list(accumulate((len(line) + 1 for line in texts[:-1]), initial=0))
+        self.starts = list(accumulate((len(line) + 1 for line in texts[:-1]), initial=1))
         if len(self.lowered) == len(self.joined):
-            self.lowered_starts0 = self.starts0
+            self.lowered_starts = self.starts
             self._lowered_lines = None
         else:  # a few characters change length when lower-cased ("İ"): index the lowered lines separately
-            self._lowered_lines = self.lowered.split("\n")
-            self.lowered_starts0 = list(accumulate((len(line) + 1 for line in self._lowered_lines[:-1]), initial=0))
+            self._lowered_lines = self.lowered.split("\n")[1:-1]
+            self.lowered_starts = list(accumulate((len(line) + 1 for line in self._lowered_lines[:-1]), initial=1))
 
     @property
     def lowered_lines(self) -> list[str]:
         if self._lowered_lines is None:
-            self._lowered_lines = self.lowered.split("\n")
+            self._lowered_lines = self.lowered.split("\n")[1:-1]
         return self._lowered_lines
-
-    # The whole-line scans run over the text with a newline on each side; the newline before line i sits at the
-    # offset line i has in the unpadded text, so the same starts serve both.
-    @property
-    def padded(self) -> str:
-        return "\n" + self.joined + "\n"
-
-    @property
-    def lowered_padded(self) -> str:
-        return "\n" + self.lowered + "\n"
-
-    @property
-    def starts(self) -> list[int]:
-        return self.starts0
-
-    @property
-    def lowered_starts(self) -> list[int]:
-        return self.lowered_starts0
 
 
 @dataclass(frozen=True)
@@ -854,9 +835,9 @@ def _features(view: _Document, lexicon: ChromeLexicon, site_chrome: frozenset[st
     keys = _line_keys(view)
     found = lexicon._contains_rules(view)
     found.update(lexicon._line_rules(view))  # a whole-line rule wins over a contains rule
-    starts = view.starts0
-    for match in _CREDIT_BELOW.finditer(view.padded):
-        above = bisect_right(starts, match.start()) - 2
+    starts = view.starts
+    for match in _CREDIT_BELOW.finditer(view.joined):
+        above = bisect_right(starts, match.start() + 1) - 2
         if above >= 0:
             found.setdefault(above, "caption")
     exact_get, found_get, stopwords = lexicon.exact.get, found.get, lexicon.stopwords
@@ -940,7 +921,7 @@ def _ends_sentence(text: str) -> bool:
 def _line_keys(view: _Document) -> list[str]:
     """:func:`line_key` of every line: ASCII punctuation, digits and spaces folded in one byte-level pass; the
     lines with other characters then go through two regex passes together (one call each, not one per line)."""
-    keys = view.lowered.encode("utf-8").translate(_ASCII_KEY_FOLD).decode("utf-8").split("\n")
+    keys = view.lowered.encode("utf-8").translate(_ASCII_KEY_FOLD).decode("utf-8").split("\n")[1:-1]
     others = []
     for i, key in enumerate(keys):
         if not key.isascii():
@@ -1033,15 +1014,14 @@ def _article_lead(lines: list[_Line], prose: list[bool]) -> int | None:
 
 def _score_tables(lines: list[_Line], scores: list[float]) -> None:
     """A run of TABLE_MIN_ROWS or more numeric rows is a table (standings, results, prices): content, not a menu."""
-    run = 0
-    for i in range(len(lines) + 1):
-        if i < len(lines) and lines[i].numeric and lines[i].rule is None:
-            run += 1
-            continue
-        if run >= TABLE_MIN_ROWS:
-            for j in range(i - run, i):
-                scores[j] = TABLE_ROW_SCORE * lines[j].words
-        run = 0
+    rows = [i for i, line in enumerate(lines) if line.numeric and line.rule is None]
+    first = 0
+    for k in range(1, len(rows) + 1):
+        if k == len(rows) or rows[k] != rows[k - 1] + 1:  # a run of consecutive rows ends at k - 1
+            if k - first >= TABLE_MIN_ROWS:
+                for j in rows[first:k]:
+                    scores[j] = TABLE_ROW_SCORE * lines[j].words
+            first = k
 
 
 def _core_span(scores: list[float]) -> tuple[int, int]:

@@ -128,6 +128,7 @@ _LEADING_DATE = re.compile(
     re.I,
 )
 _SPECIAL_RULES = ("caption", "byline", "dateline", "author_box")
+_FIELD_RULES = frozenset({"byline", "author_box", "dateline"})  # and every rule that starts with "caption"
 # A credit line ("Photo: NAME/AGENCY", "Source: ...") sits right under its caption: the line above it is the caption.
 # Searched from the newline before a line, over the whole text at once.
 _CREDIT_BELOW = re.compile(
@@ -793,23 +794,24 @@ def strip_chrome(text: str, *, lexicon: ChromeLexicon, site_chrome: frozenset[st
         for i in range(start):  # every copy of the headline above the article
             if lines[i].key == lines[title].key:
                 verdicts[i] = "title"
-    removed: list[RemovedLine] = []
+    gone = [i for i, verdict in enumerate(verdicts) if verdict is not None]
+    removed = [RemovedLine(lines[i].text, verdicts[i]) for i in gone]
+    for i in gone:
+        stripped[positions[i]] = "\0"
     captions: list[str] = []
     authors: list[str] = []
-    for i, verdict in enumerate(verdicts):
-        if verdict is None:
-            continue
-        line = lines[i]
-        removed.append(RemovedLine(line.text, verdict))
-        stripped[positions[i]] = "\0"
-        if verdict.startswith("caption") and start - TITLE_WINDOW <= i < end:
-            captions.append(line.text)
-        elif verdict == "byline" and i < end:
-            authors.extend(_names(line.text))
-        elif verdict == "author_box" and i + 1 < n and _is_name(lines[i + 1].text):
-            authors.append(lines[i + 1].text)
-        elif verdict == "dateline" and published is None and i < end:
-            published = _iso_date(line.text)
+    for i in gone:  # the removed lines that fill a field
+        verdict = verdicts[i]
+        if verdict in _FIELD_RULES or verdict.startswith("caption"):
+            line = lines[i]
+            if verdict.startswith("caption") and start - TITLE_WINDOW <= i < end:
+                captions.append(line.text)
+            elif verdict == "byline" and i < end:
+                authors.extend(_names(line.text))
+            elif verdict == "author_box" and i + 1 < n and _is_name(lines[i + 1].text):
+                authors.append(lines[i + 1].text)
+            elif verdict == "dateline" and published is None and i < end:
+                published = _iso_date(line.text)
     stripped[positions[0]] = texts[0] if verdicts[0] is None else "\0"  # the first line without a leading date
     body = "\n".join(line for line in stripped if line != "\0")
     if "\n\n\n" in body:
@@ -1114,7 +1116,8 @@ def _judge(lines: list[_Line], prose: list[bool], start: int, end: int) -> list[
     i = start
     while i < end:
         j = i
-        while j < end and _menu_like(lines[j]) and not prose[j] and verdicts[j] is None:
+        while j < end and verdicts[j] is None and not prose[j] and not lines[j].sentence and (
+                lines[j].words <= 4 or lines[j].title_case and lines[j].stop_share < 0.2):  # _menu_like
             j += 1
         if j - i >= 3:
             for k in range(i, j):

@@ -60,6 +60,11 @@ DATELINE_MAX_WORDS = 14
 # A run of at least this many numeric rows is a table; each row then counts this much per word.
 TABLE_MIN_ROWS = 3
 TABLE_ROW_SCORE = 0.5
+# Lines numbered one after another ("1) ...", "2. ...") are a list in the article when at least this many follow
+# each other; each item then counts this much per word.
+LIST_MIN_ITEMS = 3
+LIST_ITEM_SCORE = 0.5
+LIST_ITEM_GAP = 2
 # Headline Case is looked for among a line's first this many words.
 HEADLINE_PREFIX_WORDS = 14
 # ... or as a run of this many capitalised words before the first lower-case one.
@@ -83,6 +88,7 @@ _PUNCT = re.compile(r"[^\w\s]")
 # Digits the byte-level fold of line keys leaves: those of other scripts.
 _OTHER_DIGIT = re.compile(r"[^\D0]")
 _BLANK_RUN = re.compile(r"\n{3,}")
+_ENUMERATED = re.compile(r"(\d{1,3})[.)]\s+\S")
 # line_key on ASCII, as a byte table: punctuation, controls and "_" to a space, digits to 0 (the newline stays).
 _ASCII_KEY_FOLD = bytes(
     b if b >= 128 or chr(b) == "\n" else ord("0") if chr(b).isdigit() else
@@ -774,6 +780,7 @@ def strip_chrome(text: str, *, lexicon: ChromeLexicon, site_chrome: frozenset[st
         texts[0] = texts[0][lead.end():]
     lines, prose, scores = _features(_Document(texts), lexicon, site_chrome)
     _score_tables(lines, scores)
+    _score_enumerations(lines, scores)
     lead = _article_lead(lines, prose)
     if lead is not None:
         scores[lead] += LEAD_BONUS
@@ -1024,6 +1031,22 @@ def _score_tables(lines: list[_Line], scores: list[float]) -> None:
                 for j in rows[first:k]:
                     scores[j] = TABLE_ROW_SCORE * lines[j].words
             first = k
+
+
+def _score_enumerations(lines: list[_Line], scores: list[float]) -> None:
+    """Items numbered 1), 2), 3) ... one after another (a line or two apart at most: a link or a price under each)
+    are an article's list (a ranking, steps, a gift guide): content, however short or unsentence-like each is."""
+    items = [(i, int(found[1])) for i, line in enumerate(lines) if line.rule is None
+             for found in (_ENUMERATED.match(line.text),) if found]
+    run: list[int] = []
+    for k, (i, number) in enumerate(items + [(-1, -1)]):
+        if run and i - run[-1] <= LIST_ITEM_GAP + 1 and number == items[k - 1][1] + 1:
+            run.append(i)
+            continue
+        if len(run) >= LIST_MIN_ITEMS:
+            for j in range(run[0], run[-1] + 1):
+                scores[j] = max(scores[j], LIST_ITEM_SCORE * lines[j].words if j in run else 0.0)
+        run = [i]
 
 
 def _core_span(scores: list[float]) -> tuple[int, int]:

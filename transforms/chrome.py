@@ -86,7 +86,7 @@ _TERMINALS = frozenset(".!?…:;。！？")  # a sentence end, or a colon that l
 _SENTENCE_ENDS = frozenset(".!?…。！？")
 _PUNCT = re.compile(r"[^\w\s]")
 # Digits the byte-level fold of line keys leaves: those of other scripts.
-_OTHER_DIGIT = re.compile(r"[^\D0]")
+_OTHER_DIGIT = re.compile(r"[^\x00-\x7f\D]")
 _BLANK_RUN = re.compile(r"\n{3,}")
 _ENUMERATED = re.compile(r"(\d{1,3})[.)]\s+\S")
 # line_key on ASCII, as a byte table: punctuation, controls and "_" to a space, digits to 0 (the newline stays).
@@ -779,8 +779,7 @@ def strip_chrome(text: str, *, lexicon: ChromeLexicon, site_chrome: frozenset[st
         published = lead["date"]
         texts[0] = texts[0][lead.end():]
     lines, prose, scores = _features(_Document(texts), lexicon, site_chrome)
-    _score_tables(lines, scores)
-    _score_enumerations(lines, scores)
+    listed = _score_tables(lines, scores) | _score_enumerations(lines, scores)
     lead = _article_lead(lines, prose)
     if lead is not None:
         scores[lead] += LEAD_BONUS
@@ -795,7 +794,7 @@ def strip_chrome(text: str, *, lexicon: ChromeLexicon, site_chrome: frozenset[st
         while end > start and scores[end - 1] <= 0:
             end -= 1
         start, end = _extend_edges(lines, start, end)
-        verdicts = _judge(lines, prose, start, end)
+        verdicts = _judge(lines, prose, start, end, listed)
         title = _find_title(lines, start, verdicts)
     if title is not None:
         for i in range(start):  # every copy of the headline above the article
@@ -1021,24 +1020,28 @@ def _article_lead(lines: list[_Line], prose: list[bool]) -> int | None:
     return None
 
 
-def _score_tables(lines: list[_Line], scores: list[float]) -> None:
+def _score_tables(lines: list[_Line], scores: list[float]) -> set[int]:
     """A run of TABLE_MIN_ROWS or more numeric rows is a table (standings, results, prices): content, not a menu."""
     rows = [i for i, line in enumerate(lines) if line.numeric and line.rule is None]
+    listed: set[int] = set()
     first = 0
     for k in range(1, len(rows) + 1):
         if k == len(rows) or rows[k] != rows[k - 1] + 1:  # a run of consecutive rows ends at k - 1
             if k - first >= TABLE_MIN_ROWS:
                 for j in rows[first:k]:
                     scores[j] = TABLE_ROW_SCORE * lines[j].words
+                    listed.add(j)
             first = k
+    return listed
 
 
-def _score_enumerations(lines: list[_Line], scores: list[float]) -> None:
+def _score_enumerations(lines: list[_Line], scores: list[float]) -> set[int]:
     """Items numbered 1), 2), 3) ... one after another (a line or two apart at most: a link or a price under each)
     are an article's list (a ranking, steps, a gift guide): content, however short or unsentence-like each is."""
     items = [(i, int(found[1])) for i, line in enumerate(lines) if line.rule is None
              for found in (_ENUMERATED.match(line.text),) if found]
     run: list[int] = []
+    listed: set[int] = set()
     for k, (i, number) in enumerate(items + [(-1, -1)]):
         if run and i - run[-1] <= LIST_ITEM_GAP + 1 and number == items[k - 1][1] + 1:
             run.append(i)
@@ -1046,7 +1049,9 @@ def _score_enumerations(lines: list[_Line], scores: list[float]) -> None:
         if len(run) >= LIST_MIN_ITEMS:
             for j in range(run[0], run[-1] + 1):
                 scores[j] = max(scores[j], LIST_ITEM_SCORE * lines[j].words if j in run else 0.0)
+            listed.update(run)
         run = [i]
+    return listed
 
 
 def _core_span(scores: list[float]) -> tuple[int, int]:
@@ -1126,8 +1131,10 @@ def _extend_edges(lines: list[_Line], start: int, end: int) -> tuple[int, int]:
     return start, end
 
 
-def _judge(lines: list[_Line], prose: list[bool], start: int, end: int) -> list[str | None]:
-    """The rule that removes each line, or None to keep it."""
+def _judge(lines: list[_Line], prose: list[bool], start: int, end: int, listed: set[int] = frozenset()
+           ) -> list[str | None]:
+    """The rule that removes each line, or None to keep it; ``listed`` lines (table rows, numbered items) are the
+    article's own lists, never a link list."""
     verdicts: list[str | None] = [line.rule or "outside_article" for line in lines]
     verdicts[start:end] = [line.rule for line in lines[start:end]]
     for i in range(start + 1, end - 1):
@@ -1139,7 +1146,7 @@ def _judge(lines: list[_Line], prose: list[bool], start: int, end: int) -> list[
     i = start
     while i < end:
         j = i
-        while j < end and verdicts[j] is None and not prose[j] and not lines[j].sentence and (
+        while j < end and verdicts[j] is None and not prose[j] and j not in listed and not lines[j].sentence and (
                 lines[j].words <= 4 or lines[j].title_case and lines[j].stop_share < 0.2):  # _menu_like
             j += 1
         if j - i >= 3:

@@ -269,3 +269,13 @@ def test_residue_regexes_stay_on_one_line(lexicon):
     text = "Photo\nby the river, the old mill stands."  # "photo by ..." across two lines is no credit line
     assert re.search(r"(?i)^photo\s+by\s.{1,120}$", text, re.MULTILINE)
     assert not any(p.search(text) for p in patterns)
+
+
+def test_numbered_items_and_table_rows_stay_in_the_article(lexicon):
+    para = "The shop published its ranking of the season's most wanted presents after a survey of its customers."
+    items = [line for n in range(1, 6) for line in (f"{n}) Toy Model {n}", f"http://example.com/{n}")]
+    rows = [f"{n} Team {chr(64 + n)} {90 - n} {n + 3} {n}" for n in range(1, 6)]
+    text = "\n".join(["Home", "Shop", para, *items, para, "Pos Team Points Wins Draws", *rows, para, "Menu"])
+    body = strip_chrome(text, lexicon=lexicon).body
+    assert all(line in body for line in items[::2] + rows)
+    assert "Home" not in body.splitlines() and "Menu" not in body.splitlines()

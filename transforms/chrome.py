@@ -6,13 +6,19 @@ the cues are the lines themselves and their neighbours, so the stripper works in
 
 1. every line gets features (length in words, terminal punctuation, stop-word share, title case) and, when
    the shipped lexicon or the site's learned chrome recognises it, a rule;
-2. a content score per line (positive for prose, negative for short link-like lines and known chrome) and
-   the maximum-sum run of lines is the article's core (the Body Text Extraction idea, on lines not tags);
+2. a content score per line (positive for prose, tables and numbered lists, negative for short link-like lines
+   and known chrome) and the maximum-sum run of lines is the article's core (the Body Text Extraction idea, on
+   lines not tags);
 3. a tail marker ("Read next", "Related articles", "Comments") late in the core ends it;
 4. inside the core, known chrome and runs of link-like lines go; lone short lines between paragraphs stay,
    because they are the article's subheadings.
 
 Headline, bylines, captions and a leading date are collected into their fields as they are removed.
+
+Speed: a page has a few hundred lines and the flow strips every page, so the lexicon never runs line by line.
+The lines are joined once; line keys are folded in one byte-level pass; whole-line patterns are one alternation
+per match kind run over the whole page (patterns that start with literal words are tried only on the lines a
+trie of those words finds); ``contains`` patterns are found by their literal heads in one Aho-Corasick pass.
 """
 from __future__ import annotations
 

@@ -1044,7 +1044,7 @@ def _score_tables(lines: list[_Line], scores: list[float]) -> set[int]:
 def _score_enumerations(lines: list[_Line], scores: list[float]) -> set[int]:
     """Items numbered 1), 2), 3) ... one after another (a line or two apart at most: a link or a price under each)
     are an article's list (a ranking, steps, a gift guide): content, however short or unsentence-like each is."""
-    items = [(i, int(found[1])) for i, line in enumerate(lines) if line.rule is None
+    items = [(i, int(found[1])) for i, line in enumerate(lines) if line.text[0].isdecimal() and line.rule is None
              for found in (_ENUMERATED.match(line.text),) if found]
     run: list[int] = []
     listed: set[int] = set()

@@ -225,8 +225,8 @@ def test_chrome_module_is_pure():
     imported = {alias.name.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
     imported |= {node.module.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module}
     # ahocorasick is pure computation (a string automaton), like re.
-    assert imported <= {"__future__", "ahocorasick", "bisect", "collections", "dataclasses", "itertools", "re", "string",
-                        "typing", "unicodedata", "transforms"}
+    assert imported <= {"__future__", "ahocorasick", "bisect", "collections", "dataclasses", "itertools", "operator", "re",
+                        "string", "typing", "unicodedata", "transforms"}
     assert not re.search(r"\bopen\(|os\.environ|Path\(", Path(chrome.__file__).read_text(encoding="utf-8"))
 
 

@@ -26,6 +26,7 @@ import re
 import unicodedata
 from bisect import bisect_right
 from itertools import accumulate
+from operator import add
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -661,6 +662,15 @@ def _heads(pattern: str) -> tuple[str, ...]:
     return _expand(rest) if top is not None and len(top) == 1 else ()
 
 
+def _starts(lines: list[str]) -> list[int]:
+    """Where each line starts in ``"\\n" + "\\n".join(lines)``: 1 + the lengths before it + one newline each.
+
+    >>> _starts(["ab", "", "cde"])
+    [1, 4, 5]
+    """
+    return list(map(add, accumulate(map(len, lines[:-1]), initial=1), range(len(lines))))
+
+
 class _Document:
     """The stripped, non-empty lines of one text joined once with a newline on each side (so every line, the first
     too, follows a newline: whole-line scans search for it), lower-cased once, with where each line starts."""
@@ -671,13 +681,13 @@ class _Document:
         self.texts = texts
         self.joined = "\n".join(["", *texts, ""])
         self.lowered = self.joined.lower()
-        self.starts = list(accumulate((len(line) + 1 for line in texts[:-1]), initial=1))
+        self.starts = _starts(texts)
         if len(self.lowered) == len(self.joined):
             self.lowered_starts = self.starts
             self._lowered_lines = None
         else:  # a few characters change length when lower-cased ("İ"): index the lowered lines separately
             self._lowered_lines = self.lowered.split("\n")[1:-1]
-            self.lowered_starts = list(accumulate((len(line) + 1 for line in self._lowered_lines[:-1]), initial=1))
+            self.lowered_starts = _starts(self._lowered_lines)
 
     @property
     def lowered_lines(self) -> list[str]:

@@ -8,6 +8,7 @@ Texts are read and decoded once up front; only ``strip_chrome`` is timed (best o
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -34,6 +35,8 @@ def main() -> None:
             strip_chrome(text, lexicon=lexicon, site_chrome=site_chrome)
         best = min(best, time.process_time() - began)
     size = sum(len(text) for text in texts) / 1e6
+    # CPU time still rises when other processes share the cores (caches, turbo): say how busy the machine was.
+    print(f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
     print(f"{len(texts)} documents, {size:.1f} M characters: best of {args.rounds} rounds {best:.3f} s CPU "
           f"= {len(texts) / best:.0f} docs/s per core ({size / best:.1f} M chars/s)")
 

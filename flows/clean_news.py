@@ -11,11 +11,15 @@ validates and writes batch k-1.
 from __future__ import annotations
 
 import hashlib
+import os
 import pickle
 import tempfile
+import threading
 import time
 import uuid
 from collections import Counter, deque
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 
@@ -40,7 +44,10 @@ from transforms.pipeline import References, decode_document
 from transforms.records import Article, RawDocument
 from transforms.structure import site_from_url
 
-DEFAULT_BATCH_SIZE = 5000
+# Documents per batch: a batch is one validation run (about 0.5 s fixed cost in GX) and one commit; two
+# batches are in memory at once (one being cleaned, one being validated and written) at roughly 150 KB
+# of Python objects per text document, so this bounds the flow process to well under 1.5 GB.
+DEFAULT_BATCH_SIZE = 2000
 # Bytes of input per batch at most, so a folder of large HTML pages still runs in bounded memory.
 MAX_BATCH_BYTES = 64 * 1024 * 1024
 
@@ -77,6 +84,7 @@ class ReadBatch:
 class CleanedBatch:
     articles: list[Article]
     site_counts: dict[str, Counter] = field(default_factory=dict)  # line keys this batch added, per site
+    seconds: dict[str, float] = field(default_factory=dict)  # wall time of decode and clean in the workers
 
 
 def plan_batches(files: list[InputFile], *, batch_size: int, max_bytes: int = MAX_BATCH_BYTES) -> list[list[InputFile]]:
@@ -113,18 +121,23 @@ def read_batch(files: list[InputFile], ledger: Ledger, max_document_bytes: int) 
 
 
 @task(name="clean", **_TASK)
-def clean_batch(docs: "Opaque", site_counts: dict[str, Counter], refs: References,
-                options: CleanOptions) -> CleanedBatch:
-    """Decode; learn each site's repeated lines from this batch plus earlier ones; strip, structure, normalize."""
-    with leased_pool(options.workers, refs, timeout=options.doc_timeout, key=options.refs_key) as pool:
-        return _clean(pool, docs.value, site_counts)
+def clean_batch(docs: "Opaque", site_counts: "Opaque", refs: "Opaque", options: CleanOptions) -> CleanedBatch:
+    """Decode; learn each site's repeated lines from this batch plus earlier ones; strip, structure, normalize.
+
+    The arguments are list[RawDocument], dict[site, Counter] and References, wrapped in :class:`Opaque`.
+    """
+    with leased_pool(options.workers, refs.value, timeout=options.doc_timeout, key=options.refs_key) as pool:
+        return _clean(pool, docs.value, site_counts.value)
 
 
 def _clean(pool, docs: list[RawDocument], site_counts: dict[str, Counter]) -> CleanedBatch:
     sizes = [len(doc.raw) for doc in docs]
     decoded: list[Article] = []
     added: dict[str, Counter] = {}
-    for doc, result in zip(docs, pool.map("decode", docs, sizes=sizes)):
+    started = time.perf_counter()
+    results = pool.map("decode", docs, sizes=sizes)
+    decode_seconds = time.perf_counter() - started
+    for doc, result in zip(docs, results):
         if isinstance(result, Failure):
             decoded.append(_failed(doc, result.reason))
             continue
@@ -134,14 +147,16 @@ def _clean(pool, docs: list[RawDocument], site_counts: dict[str, Counter]) -> Cl
         decoded.append(replace(article, raw=doc.raw) if article.quarantined else article)
     site_chrome = {site: site_chrome_keys(site_counts.get(site, Counter()) + counts) for site, counts in added.items()}
     todo = [index for index, article in enumerate(decoded) if not article.quarantined]
+    started = time.perf_counter()
     cleaned = pool.map("clean", [decoded[i] for i in todo], site_chrome, sizes=[sizes[i] for i in todo])
+    clean_seconds = time.perf_counter() - started
     for index, result in zip(todo, cleaned):
         if isinstance(result, Failure):
             decoded[index] = replace(decoded[index], text="", raw=docs[index].raw, quarantine_stage="clean",
                                      quarantine_reasons=(result.reason,))
         else:
             decoded[index] = replace(result, raw=docs[index].raw) if result.quarantined else result
-    return CleanedBatch(articles=decoded, site_counts=added)
+    return CleanedBatch(articles=decoded, site_counts=added, seconds={"decode": decode_seconds, "clean": clean_seconds})
 
 
 @task(name="validate", **_TASK)
@@ -203,7 +218,8 @@ def clean_news(sources: list[str], out: str = "data", seeds: str | None = None,
         store = staging_store(root, run_id) if full else root
         ledger = Ledger() if full else Ledger.load(store)
         files = discover(sources)
-        todo = [item for item in files if not ledger.unchanged(item)]
+        cwd = os.getcwd()
+        todo = [item for item in files if not ledger.unchanged(item, cwd)]
         totals = RunTotals(files=len(files), skipped_unchanged=len(files) - len(todo))
         validator = LazyValidator(suite_inputs(refs), root)
         if todo:
@@ -218,7 +234,9 @@ def clean_news(sources: list[str], out: str = "data", seeds: str | None = None,
         ledger.compact(root, run_id=run_id)
         summary = totals.summary(run_id=run_id, out=out, sources=sources, ingested_at=ingested_at,
                                  seconds=time.monotonic() - started, full=full, recovered=recovered)
-        return report_run(root, summary, validator)
+        if not todo:  # nothing new: a one-line record, not a report build (that imports GX, about 3 s)
+            return _record_idle_run(root, summary)
+        return report_run(root, summary, quote(validator))
 
 
 def _process(todo: list[InputFile], *, store: Store, ledger: Ledger, refs: References, options: CleanOptions,
@@ -230,6 +248,7 @@ def _process(todo: list[InputFile], *, store: Store, ledger: Ledger, refs: Refer
     a batch learns site chrome from itself and from every batch whose cleaning had finished before it started.
     """
     partition = ingested_at.date().isoformat()
+    validator.prepare_in_background()
     site_lines = SiteLineCounts.load(store)
     already_stored = store.stored_doc_ids()
     progress = tqdm(total=len(todo), unit="file", desc="clean-news", disable=None, leave=False)
@@ -237,21 +256,26 @@ def _process(todo: list[InputFile], *, store: Store, ledger: Ledger, refs: Refer
 
     def finish_oldest() -> tuple:
         number, files, read, future = pending.popleft()
-        cleaned = future.result()
+        with totals.timed("wait_for_clean"):
+            cleaned = future.result()
+        totals.stage_seconds.update(cleaned.seconds)
         for site, counts in cleaned.site_counts.items():
             site_lines.add(site, counts)
         return number, files, read, cleaned
 
     def commit(number: int, files: list[InputFile], read: ReadBatch, cleaned: CleanedBatch) -> None:
-        good, bad, failures = validate_batch(cleaned.articles, quote(validator), ingested_at, run_id)
-        write_batch(store, quote(good), quote(bad), partition, f"part-{run_id}-{number:05d}", site_lines, ledger,
-                    quote(read.ledger_rows), run_id, number)
+        with totals.timed("validate"):
+            good, bad, failures = validate_batch(quote(cleaned.articles), quote(validator), ingested_at, run_id)
+        with totals.timed("write"):
+            write_batch(store, quote(good), quote(bad), partition, f"part-{run_id}-{number:05d}", quote(site_lines),
+                        quote(ledger), quote(read.ledger_rows), run_id, number)
         totals.add_batch(good, bad, failures, cleaned.articles)
         progress.update(len(files))
 
     try:
         for number, files in enumerate(plan_batches(todo, batch_size=batch_size)):
-            read = read_batch(files, quote(ledger), max_document_bytes)
+            with totals.timed("read"):
+                read = read_batch(quote(files), quote(ledger), max_document_bytes)
             totals.read += len(read.docs)
             totals.input_bytes += sum(len(doc.raw) for doc in read.docs)
             totals.unchanged_content += read.unchanged_content
@@ -264,7 +288,9 @@ def _process(todo: list[InputFile], *, store: Store, ledger: Ledger, refs: Refer
                     fresh.append(doc)
             finished = [finish_oldest() for _ in range(len(pending) - in_flight + 1)] if len(pending) >= in_flight else []
             sites = {doc.site or site_from_url(doc.url) or doc.folder_site or "" for doc in fresh}
-            pending.append((number, files, read, clean_batch.submit(Opaque(fresh), site_lines.subset(sites), refs, options)))
+            future = clean_batch.submit(Opaque(fresh), Opaque(site_lines.subset(sites)), Opaque(refs), options)
+            read.docs = fresh = []  # the clean task has them; only the ledger rows wait for the commit
+            pending.append((number, files, read, future))
             for batch in finished:
                 commit(*batch)
         while pending:
@@ -292,6 +318,15 @@ class RunTotals:
     entities: Counter = field(default_factory=Counter)
     rewrites: Counter = field(default_factory=Counter)
     input_bytes: int = 0
+    stage_seconds: Counter = field(default_factory=Counter)
+
+    @contextmanager
+    def timed(self, stage: str) -> Iterator[None]:
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.stage_seconds[stage] += time.perf_counter() - started
 
     def add_batch(self, good: list[dict], bad: list[dict], failures: dict, articles: list[Article]) -> None:
         self.written += len(good)
@@ -317,7 +352,8 @@ class RunTotals:
             "per_site": dict(self.per_site.most_common()), "chrome_rules": dict(self.chrome_rules.most_common()),
             "rewrites": [{"variant": v, "canonical": c, "count": n} for (v, c), n in self.rewrites.most_common()],
             "top_entities": [{"name": n, "kind": k, "mentions": m} for (n, k), m in self.entities.most_common(25)],
-            "input_bytes": self.input_bytes, "recovered": recovered, "seconds": round(seconds, 2), "ingested_at": ingested_at.isoformat(),
+            "input_bytes": self.input_bytes, "recovered": recovered,
+            "stage_seconds": {stage: round(value, 2) for stage, value in self.stage_seconds.items()}, "seconds": round(seconds, 2), "ingested_at": ingested_at.isoformat(),
         }
 
 
@@ -332,13 +368,27 @@ class LazyValidator:
         self.inputs, self.store = inputs, store
         self.docs_dir = store.path("reports", "data_docs") if store.is_local else tempfile.mkdtemp(prefix="newsclean-docs-")
         self._validator: ArticleValidator | None = None
+        self._preparing: threading.Thread | None = None
 
-    def validate(self, frame):
+    def prepare_in_background(self) -> None:
+        """Import GX and build the suite while the workers clean the first batch."""
+        self._preparing = threading.Thread(target=self._build, name="newsclean-gx", daemon=True)
+        self._preparing.start()
+
+    def _build(self) -> None:
         if self._validator is None:
             self._validator = ArticleValidator(self.inputs, docs_dir=self.docs_dir)
+
+    def validate(self, frame):
+        if self._preparing is not None:
+            self._preparing.join()
+            self._preparing = None
+        self._build()
         return self._validator.validate(frame)
 
     def build_docs(self) -> None:
+        if self._preparing is not None:
+            self._preparing.join()
         if self._validator is None:
             return
         self._validator.build_docs()
@@ -354,6 +404,16 @@ def suite_inputs(refs: References) -> SuiteInputs:
     # residue_regexes is optional so the flow also runs with a lexicon that has none.
     residue = getattr(refs.lexicon, "residue_regexes", None)
     return SuiteInputs(chrome_residue=residue() if residue else (), alias_variants=refs.aliases.variants())
+
+
+def _record_idle_run(store: Store, summary: dict) -> dict:
+    """The summary of a run that found nothing new, as reports/run-ID.json; Data Docs stay as they were."""
+    import json
+
+    path = store.path("reports", f"run-{summary['run_id']}.json")
+    summary = {**summary, "reports": {"summary": path, "data_docs": store.path("reports", "data_docs", "index.html")}}
+    store.write_bytes(json.dumps(summary, indent=2, ensure_ascii=False).encode("utf-8"), path)
+    return summary
 
 
 def _failed(doc: RawDocument, reason: str) -> Article:

@@ -120,6 +120,7 @@ def _worker_main() -> None:
     out = os.fdopen(os.dup(1), "wb", buffering=0)
     os.dup2(2, 1)  # stray prints from libraries go to stderr, never into the frame stream
     inp = sys.stdin.buffer
+    context = None
     preload = os.environ.get(PRELOAD_ENV)
     if preload:  # "module" or "module:function" (the function is called with no arguments)
         module_name, _, function = preload.partition(":")
@@ -138,7 +139,10 @@ def _worker_main() -> None:
             _warm_up()
             out.write(_frame(("ready",)))
             continue
-        _, job_name, context, items = message
+        if kind == "context":  # once per map call: what every item of the call shares (site chrome)
+            context = message[1]
+            continue
+        _, job_name, items = message
         job = JOBS[job_name]
         for item in items:
             try:
@@ -164,6 +168,7 @@ class _Worker:
         self.ready = False
         self.started = time.monotonic()
         self.task: list | None = None  # [chunk indexes, position]
+        self.context_of: object = None
         self.last_progress = self.started
         self.process.stdin.write(setup_frame)
         self.process.stdin.flush()
@@ -181,13 +186,17 @@ class _Worker:
         except BlockingIOError:
             data, gone = b"", False
         self.buffer += data
-        messages = []
-        while len(self.buffer) >= _HEADER.size:
-            size = _HEADER.unpack_from(self.buffer)[0]
-            if len(self.buffer) < _HEADER.size + size:
+        messages, offset, end = [], 0, len(self.buffer)
+        view = memoryview(self.buffer)
+        while end - offset >= _HEADER.size:
+            size = _HEADER.unpack_from(view, offset)[0]
+            if end - offset < _HEADER.size + size:
                 break
-            messages.append(pickle.loads(bytes(self.buffer[_HEADER.size:_HEADER.size + size])))
-            del self.buffer[:_HEADER.size + size]
+            messages.append(pickle.loads(view[offset + _HEADER.size:offset + _HEADER.size + size]))
+            offset += _HEADER.size + size
+        view.release()
+        if offset:
+            del self.buffer[:offset]  # once per read, not once per message
         if gone and not messages:
             return None
         return messages
@@ -240,6 +249,8 @@ class WorkerPool:
     def _map_workers(self, job: str, items: Sequence, context: object, sizes: Sequence[int] | None) -> list:
         results: list = [None] * len(items)
         queue: deque[list[int]] = deque(_chunks(len(items), sizes))
+        context_frame = _frame(("context", context))
+        call = object()  # marks the workers that already got this call's context
         while len(self._workers) < self.size:
             self._workers.append(_Worker(self._setup_frame))
         selector = selectors.DefaultSelector()
@@ -251,7 +262,10 @@ class WorkerPool:
                     if worker.ready and worker.task is None and queue:
                         indexes = queue.popleft()
                         worker.task = [indexes, 0]
-                        worker.send(_frame(("run", job, context, [items[i] for i in indexes])))
+                        if worker.context_of is not call:
+                            worker.send(context_frame)
+                            worker.context_of = call
+                        worker.send(_frame(("run", job, [items[i] for i in indexes])))
                 now = time.monotonic()
                 deadlines = [w.last_progress + self.timeout - now for w in self._workers if w.task]
                 deadlines += [w.started + STARTUP_TIMEOUT - now for w in self._workers if not w.ready]

@@ -68,12 +68,21 @@ UNKNOWN_ZIPF = 1.5
 STEM_CHARS = 6
 STORY_TERMS = 48  # strongest terms kept per article: bounds index size and comparison cost
 CENTROID_TERMS = 96  # strongest terms kept per story centroid
-# Entities (canonical names from the alias table) count as extra terms with this weight per mention.
+# Entities (canonical names from the alias table) count as extra terms with this weight per mention,
+# scaled by the name's rarity like a word's ("US" next to nothing, "Kristi Noem" in full).
 ENTITY_WEIGHT = 2.0
+# Title words count as this many extra occurrences. 0: measured on the bench pairs, 1 or 2 lowered
+# precision (0.902 -> 0.822 at equal recall): page titles extracted from plain text are often chrome
+# ("Monday 5:30PM") and headlines of related stories share the product's name.
+TITLE_REPEAT = 0
 FEATURE_BITS = 22  # terms hash into 2**22 slots; collisions among an article's 48 terms are negligible
 # Cosine similarity between an article and a story's centroid from which the article joins the story
 # (measured on labelled bench pairs, see scripts/eval_stories.py).
-STORY_SIMILARITY = 0.32
+STORY_SIMILARITY = 0.30
+# An article joins a story that already holds an article of its own site only from this similarity:
+# one site's pages that share a lot of vocabulary (a show's page and its reviews page, two product
+# pages) are mostly about different things, while a site's follow-up on its own story is rarer.
+SAME_SITE_SIMILARITY = 0.5
 # A story is a candidate for an article when the article reaches this share of STORY_SIMILARITY with
 # the story's centroid at the start of the batch or with one of its articles added in the same batch.
 CANDIDATE_SHARE = 0.5
@@ -405,7 +414,14 @@ class _Tokens:
         """Each article's ``STORY_TERMS`` strongest terms (slots, L2-normalized weights, strongest first):
         (1 + log term frequency) x rarity over its kept lines, plus its entities."""
         keep = kept_lines[self.line_of] if len(self.ids) else np.zeros(0, dtype=bool)
-        ids, doc = self.ids[keep], self.doc[keep]
+        titles = [(doc_.title or "").split() if TITLE_REPEAT else [] for doc_ in docs]
+        lengths = np.fromiter(map(len, titles), dtype=np.int64, count=len(titles))
+        codes = np.fromiter(map(_VOCABULARY.__getitem__, chain.from_iterable(titles)), dtype=np.int64,
+                            count=int(lengths.sum()))
+        owners = np.repeat(np.arange(len(docs)), lengths)[codes >= 0]
+        words = codes[codes >= 0] >> 32
+        ids = np.r_[self.ids[keep], np.repeat(words, TITLE_REPEAT)]
+        doc = np.r_[self.doc[keep], np.repeat(owners, TITLE_REPEAT)]
         languages = [doc_.language for doc_ in docs]
         distinct = list(dict.fromkeys(languages))
         slot = np.full(len(ids), -1, dtype=np.int64)
@@ -429,7 +445,8 @@ class _Tokens:
         values = (1.0 + np.log(counts.data)) * (sums.data / counts.data)
         rows = np.repeat(np.arange(len(docs)), np.diff(counts.indptr))
         cols = counts.indices.astype(np.int64)
-        extra = [(i, term_slot("entity:" + name.casefold()), ENTITY_WEIGHT * (1.0 + math.log(mentions)))
+        extra = [(i, term_slot("entity:" + name.casefold()),
+                  ENTITY_WEIGHT * (1.0 + math.log(mentions)) * _name_rarity(name, zipf(doc_.language)))
                  for i, doc_ in enumerate(docs) for name, mentions in doc_.entities if mentions > 0]
         if extra:
             more = np.array(extra, dtype=np.float64)
@@ -449,6 +466,16 @@ class _Tokens:
         bounds = np.searchsorted(rows, np.arange(len(docs) + 1))
         return [(cols[s:e].astype(np.int32), values[s:e].astype(np.float32))
                 for s, e in zip(bounds[:-1].tolist(), bounds[1:].tolist())]
+
+
+def _name_rarity(name: str, zipf: Mapping[str, float]) -> float:
+    """1 for a name the frequency table lacks, less the more common it is as a word.
+
+    >>> _name_rarity("US", {"us": 7.2}), _name_rarity("Kristi Noem", {"us": 7.2})
+    (0.0, 1.0)
+    """
+    found = zipf.get(fold(name))
+    return 1.0 if found is None else max(0.0, ZIPF_CEILING - found) / (ZIPF_CEILING - UNKNOWN_ZIPF)
 
 
 def body_key(text: str) -> str:
@@ -515,6 +542,7 @@ class _Story:
     terms: dict[int, float] = field(default_factory=dict)
     norm: float = 0.0
     number: int = -1  # position in the index's story arrays
+    sites: set = field(default_factory=set)
     _arrays: tuple[np.ndarray, np.ndarray] | None = None
 
     def arrays(self) -> tuple[np.ndarray, np.ndarray]:
@@ -590,6 +618,8 @@ class StoryIndex:
                 self._story_days = np.resize(self._story_days, (max(64, 2 * len(self._story_days)), 2))
         found.first, found.last = min(found.first, day), max(found.last, day)
         self._story_days[found.number] = (found.first, found.last)
+        if self.sites[position]:
+            found.sites.add(self.sites[position])
         if self.near_duplicate_of[position] is None:
             found.add(self.term_slots[position].tolist(), self.term_weights[position].tolist())
 
@@ -702,7 +732,8 @@ class StoryIndex:
                     if day < found.first - STORY_WINDOW_DAYS or day > found.last + STORY_WINDOW_DAYS:
                         continue
                     similarity = found.similarity(slots, weights)
-                    if similarity >= STORY_SIMILARITY and similarity > score:
+                    needed = SAME_SITE_SIMILARITY if doc.site in found.sites else STORY_SIMILARITY
+                    if similarity >= needed and similarity > score:
                         story, score = candidate, similarity
                 story = story or new_story_id(doc.doc_id)
             placed[i] = len(self.doc_ids)

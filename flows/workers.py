@@ -21,6 +21,7 @@ import subprocess
 import sys
 import threading
 import time
+import weakref
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -234,7 +235,11 @@ class WorkerPool:
         if self.size <= 0:
             return self._map_here(job, items, context)
         with self._lock:
-            return self._map_workers(job, items, context, sizes)
+            try:
+                return self._map_workers(job, items, context, sizes)
+            except BaseException:
+                self.close()  # replies of this call may still be in the pipes: never hand them to the next call
+                raise
 
     def _map_here(self, job: str, items: Sequence, context: object) -> list:
         _setup(self.refs)
@@ -258,6 +263,8 @@ class WorkerPool:
             selector.register(worker.fd, selectors.EVENT_READ, worker)
         try:
             while queue or any(w.task for w in self._workers):
+                if len(self._workers) < self.size:
+                    raise RuntimeError("the worker pool was closed during a batch")
                 for worker in self._workers:
                     if worker.ready and worker.task is None and queue:
                         indexes = queue.popleft()
@@ -348,6 +355,7 @@ def _chunks(count: int, sizes: Sequence[int] | None) -> list[list[int]]:
 
 _IDLE: dict[tuple, list[WorkerPool]] = {}
 _ALL: list[WorkerPool] = []
+_EVERY: "weakref.WeakSet[WorkerPool]" = weakref.WeakSet()
 _POOLS_LOCK = threading.Lock()
 
 
@@ -364,21 +372,31 @@ def leased_pool(workers: int, refs, *, timeout: float, key: str) -> Iterator[Wor
         if pool is None:
             pool = WorkerPool(workers, refs, timeout=timeout)
             _ALL.append(pool)
+            _EVERY.add(pool)
     try:
         yield pool
     finally:
         with _POOLS_LOCK:
-            _IDLE.setdefault(slot, []).append(pool)
+            if pool in _ALL:
+                _IDLE.setdefault(slot, []).append(pool)
+            else:  # close_pools() ran while this batch was being cleaned
+                pool.close()
+
+
+def close_pools() -> None:
+    """Stop the workers of every idle pool; a pool in use stops when its batch returns it."""
+    with _POOLS_LOCK:
+        for pools in _IDLE.values():
+            for pool in pools:
+                pool.close()
+        _ALL.clear()
+        _IDLE.clear()
 
 
 @atexit.register
-def close_pools() -> None:
-    """Stop every worker this process started."""
-    with _POOLS_LOCK:
-        for pool in _ALL:
-            pool.close()
-        _ALL.clear()
-        _IDLE.clear()
+def _close_all_at_exit() -> None:
+    for pool in list(_EVERY):
+        pool.close()
 
 
 if __name__ == "__main__":

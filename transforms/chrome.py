@@ -94,6 +94,10 @@ _SENTENCE_ENDS = frozenset(".!?…。！？")
 _PUNCT = re.compile(r"[^\w\s]")
 # Digits the byte-level fold of line keys leaves: those of other scripts.
 _OTHER_DIGIT = re.compile(r"[^\x00-\x7f\D]")
+# Non-ASCII punctuation and spaces common in news text: line_key makes each a space (none is a word character,
+# none changes under lower-casing or NFC, none combines with a neighbour).
+_COMMON_PUNCT = tuple(char for char in "’“”—–‘…•·«»©®™\xa0\u2009\u202f"
+                      if not re.fullmatch(r"\w", char) and char.lower() == char)
 _BLANK_RUN = re.compile(r"\n{3,}")
 _ENUMERATED = re.compile(r"(\d{1,3})[.)]\s+\S")
 # line_key on ASCII, as a byte table: punctuation, controls and "_" to a space, digits to 0 (the newline stays).
@@ -817,7 +821,8 @@ def strip_chrome(text: str, *, lexicon: ChromeLexicon, site_chrome: frozenset[st
             if lines[i].key == lines[title].key:
                 verdicts[i] = "title"
     gone = [i for i, verdict in enumerate(verdicts) if verdict is not None]
-    removed = [RemovedLine(lines[i].text, verdicts[i]) for i in gone]
+    make = tuple.__new__  # a RemovedLine without its Python-level __new__: most lines of a page are removed
+    removed = [make(RemovedLine, (lines[i][0], verdicts[i])) for i in gone]
     for i in gone:
         stripped[positions[i]] = "\0"
     captions: list[str] = []
@@ -945,7 +950,14 @@ def _ends_sentence(text: str) -> bool:
 def _line_keys(view: _Document) -> list[str]:
     """:func:`line_key` of every line: ASCII punctuation, digits and spaces folded in one byte-level pass; the
     lines with other characters then go through two regex passes together (one call each, not one per line)."""
-    keys = view.lowered.encode("utf-8").translate(_ASCII_KEY_FOLD).decode("utf-8").split("\n")[1:-1]
+    folded = view.lowered.encode("utf-8").translate(_ASCII_KEY_FOLD).decode("utf-8")
+    if not folded.isascii():
+        # Curly quotes and dashes make most lines of English prose non-ASCII: fold them here, so that only
+        # lines with letters of other scripts (or rarer punctuation) take the regex passes below.
+        for char in _COMMON_PUNCT:
+            if char in folded:
+                folded = folded.replace(char, " ")
+    keys = folded.split("\n")[1:-1]
     others = []
     for i, key in enumerate(keys):
         if not key.isascii():

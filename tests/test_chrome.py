@@ -19,6 +19,7 @@ from transforms.chrome import (
     line_key,
     site_chrome_keys,
     strip_chrome,
+    strip_chrome_many,
 )
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -124,6 +125,29 @@ def test_leading_date_moves_to_published(lexicon):
 
 
 # Cross-document learning -------------------------------------------------------------------------------------
+
+
+def test_batch_strips_like_one_by_one(lexicon):
+    """strip_chrome_many shares line features across texts; each output must equal stripping that text alone."""
+    texts = [path.read_text(encoding="utf-8") for path in sorted((SEEDS / "articles").glob("*.txt"))]
+    texts += [text.replace("\n", "\n\n") for text in texts]  # the same lines again, in other pages
+    chrome_keys = site_chrome_keys(count_line_keys(texts))
+    for extracted in (False, True):
+        alone = [strip_chrome(text, lexicon=lexicon, site_chrome=chrome_keys, extracted=extracted) for text in texts]
+        assert strip_chrome_many(texts, lexicon=lexicon, site_chrome=chrome_keys, extracted=extracted) == alone
+        per_text = [chrome_keys if i % 2 else frozenset() for i in range(len(texts))]
+        assert strip_chrome_many(texts, lexicon=lexicon, site_chrome=per_text, extracted=extracted) == [
+            strip_chrome(text, lexicon=lexicon, site_chrome=keys, extracted=extracted)
+            for text, keys in zip(texts, per_text)]
+
+
+def test_contains_rules_stay_inside_their_line(lexicon):
+    """A line's rule depends on its own text only (so it can be cached): a bare label is not a caption because
+    of the line under it, while "Copyright" alone still is a copyright line."""
+    rules = {removed.line: removed.rule for removed in strip_chrome(
+        "Site Photo:\nRSS feed of photos\nCopyright\nMore", lexicon=lexicon).chrome}
+    assert rules["Site Photo:"] != "caption"
+    assert rules["Copyright"] == "copyright"
 
 
 def test_line_key_folds_case_digits_and_punctuation():

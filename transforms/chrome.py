@@ -28,7 +28,7 @@ from bisect import bisect_right
 from itertools import accumulate
 from operator import add
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -443,16 +443,18 @@ def _contains_scan(rows: list[tuple[str, bool, str]]) -> _ContainsScan:
                 by_head.setdefault(head.lower(), []).append(number)
         elif pattern.startswith("^") and len(_split_top(pattern) or ()) == 1:
             # A line-start pattern: search for the newline before the line (a literal the engine jumps to).
-            scanned.append((number, re.compile("\n(?:" + pattern[1:] + ")", re.MULTILINE), True))
+            scanned.append((number, re.compile("\n(?:" + _one_line(pattern[1:]) + ")", re.MULTILINE), True))
         else:
-            scanned.append((number, re.compile(pattern, re.MULTILINE), False))
+            scanned.append((number, re.compile(_one_line(pattern), re.MULTILINE), False))
     automaton = None
     if by_head:
         automaton = ahocorasick.Automaton()
         for head, numbers in by_head.items():
             automaton.add_word(head, (len(head), tuple(numbers)))
         automaton.make_automaton()
-    return _ContainsScan(automaton, tuple(re.compile(pattern, re.MULTILINE) for pattern, _c, _r in rows),
+    # Each pattern is kept inside its line (see _one_line): "anywhere in the line", so a line's rule never depends
+    # on the line after it and can be remembered by the line's text (see _features).
+    return _ContainsScan(automaton, tuple(re.compile(_one_line(pattern), re.MULTILINE) for pattern, _c, _r in rows),
                          tuple(cased for _p, cased, _r in rows), tuple(rule for _p, _c, rule in rows), tuple(scanned),
                          tuple(number for number in sorted({n for ns in by_head.values() for n in ns}) if rows[number][1]))
 
@@ -770,13 +772,34 @@ def site_chrome_keys(counts: Mapping[str, int], *, min_docs: int = SITE_CHROME_M
                      len(key.split()) <= SITE_CHROME_MAX_WORDS)
 
 
+def strip_chrome_many(texts: Iterable[str], *, lexicon: ChromeLexicon,
+                      site_chrome: frozenset[str] | Sequence[frozenset[str]] = frozenset(),
+                      extracted: bool = False) -> list[StrippedText]:
+    """:func:`strip_chrome` over a batch, sharing what is known about each distinct line text across it (menus,
+    footers and share calls recur within a site and across sites). ``site_chrome`` is one set for every text or
+    one per text. The output is the same as stripping each text alone.
+
+    >>> lex = ChromeLexicon.from_rows([{"pattern": "advertisement", "match": "line", "rule": "ad"}])
+    >>> [out.body for out in strip_chrome_many(["Advertisement\\nA", "B\\nAdvertisement"], lexicon=lex, extracted=True)]
+    ['A', 'B']
+    """
+    cache: dict[str, tuple] = {}
+    if isinstance(site_chrome, (set, frozenset)):
+        return [strip_chrome(text, lexicon=lexicon, site_chrome=site_chrome, extracted=extracted, line_cache=cache)
+                for text in texts]
+    return [strip_chrome(text, lexicon=lexicon, site_chrome=chrome, extracted=extracted, line_cache=cache)
+            for text, chrome in zip(texts, site_chrome, strict=True)]
+
+
 def strip_chrome(text: str, *, lexicon: ChromeLexicon, site_chrome: frozenset[str] = frozenset(),
-                 extracted: bool = False) -> StrippedText:
+                 extracted: bool = False, line_cache: dict[str, tuple] | None = None) -> StrippedText:
     """Remove chrome lines from plain text, keeping article lines whole and in order.
 
     ``site_chrome`` holds line keys seen in several documents of the same site. ``extracted`` says the text is
     already an extractor's article body (trafilatura on HTML): then only the lexicon and the site's learned
     chrome remove lines, because the article's extent is already known and a short body must not be cut.
+    ``line_cache`` (private to one lexicon) keeps what each distinct line text gave, for the next text: see
+    :func:`strip_chrome_many`.
 
     >>> lex = ChromeLexicon.from_rows([{"pattern": "advertisement", "match": "line", "rule": "ad"}])
     >>> para = "This is a sentence of the article that runs long enough to count as prose here."
@@ -798,7 +821,7 @@ def strip_chrome(text: str, *, lexicon: ChromeLexicon, site_chrome: frozenset[st
     if lead and len(texts[0]) - lead.end() > 20:
         published = lead["date"]
         texts[0] = texts[0][lead.end():]
-    lines, prose, scores = _features(_Document(texts), lexicon, site_chrome)
+    lines, prose, scores = _features(texts, lexicon, site_chrome, line_cache)
     listed = _score_tables(lines, scores) | _score_enumerations(lines, scores)
     lead = _article_lead(lines, prose)
     if lead is not None:
@@ -854,52 +877,93 @@ def strip_chrome(text: str, *, lexicon: ChromeLexicon, site_chrome: frozenset[st
     )
 
 
-def _features(view: _Document, lexicon: ChromeLexicon, site_chrome: frozenset[str]
-              ) -> tuple[list[_Line], list[bool], list[float]]:
+def _features(texts: list[str], lexicon: ChromeLexicon, site_chrome: frozenset[str],
+              cache: dict | None = None) -> tuple[list[_Line], list[bool], list[float]]:
     """Every line's features, whether it is prose and its content score (see :func:`_score`).
 
-    The lexicon's patterns run once over the whole document; the loop over lines does only what each line needs.
+    What depends on a line's text alone (its key, counts, lexicon rule, score) is worked out once per distinct
+    text and kept in ``cache`` (menus and footers repeat within a page, a site and a batch); the lexicon's
+    patterns run once over the new texts joined together. Then each line gets what depends on the page: a
+    caption above a credit line, the site's learned chrome, a dateline.
     """
-    texts = view.texts
+    if cache is None:
+        cache = {}
+    new = [text for text in dict.fromkeys(texts) if text not in cache]
+    if new:
+        _learn_lines(new, lexicon, cache)
+    credits = set()
+    joined = "\n".join(["", *texts, ""])
+    if _CREDIT_BELOW.search(joined):
+        starts = _starts(texts)
+        for match in _CREDIT_BELOW.finditer(joined):
+            above = bisect_right(starts, match.start() + 1) - 2
+            if above >= 0:
+                credits.add(above)
+    lines: list[_Line] = []
+    prose: list[bool] = []
+    scores: list[float] = []
+    append_line, append_prose, append_score = lines.append, prose.append, scores.append
+    for i, text in enumerate(texts):
+        line, is_prose, score, open_rule = cache[text]
+        if open_rule:  # no lexicon rule: the page may still give one
+            rule = "caption" if i in credits else "site_repeat" if line[1] in site_chrome else \
+                "dateline" if open_rule == "dateline" else None
+            if rule is not None:  # the same for every page of a site: kept by (text, rule)
+                found = cache.get((text, rule))
+                if found is None:
+                    found = cache[text, rule] = _line_with_rule(line, rule)
+                line, is_prose, score = found
+        append_line(line)
+        append_prose(is_prose)
+        append_score(score)
+    if any(line[2] >= COPY_MIN_WORDS for line in lines):
+        for i in _page_copies(lines):
+            lines[i] = lines[i]._replace(rule="page_copy")
+            prose[i], scores[i] = False, min(_score(lines[i], False), -TAIL_MARKER_COST) if lines[i].tail else \
+                _score(lines[i], False)
+    return lines, prose, scores
+
+
+def _line_with_rule(line: _Line, rule: str) -> tuple[_Line, bool, float]:
+    """A line the page gives a rule to (caption, site chrome, dateline): no teaser, not prose, scored as chrome."""
+    line = tuple.__new__(_Line, (*line[:7], False, rule, line[9]))  # teaser off, the rule on
+    score = -max(4.0, line.words * 1.0)
+    return line, False, min(score, -TAIL_MARKER_COST) if line.tail else score
+
+
+def _learn_lines(new: list[str], lexicon: ChromeLexicon, cache: dict[str, tuple]) -> None:
+    """Fill ``cache`` for distinct line texts: text -> (_Line, prose, score, open), the line with its lexicon rule;
+    ``open`` says the page may still give it one (True, or "dateline" when its text is a dateline)."""
+    view = _Document(new)
     keys = _line_keys(view)
     found = lexicon._contains_rules(view)
     found.update(lexicon._line_rules(view))  # a whole-line rule wins over a contains rule
-    starts = view.starts
-    for match in _CREDIT_BELOW.finditer(view.joined):
-        above = bisect_right(starts, match.start() + 1) - 2
-        if above >= 0:
-            found.setdefault(above, "caption")
     exact_get, found_get, stopwords = lexicon.exact.get, found.get, lexicon.stopwords
     tail_markers, tail_prefixes, tail_first = lexicon.tail_markers, lexicon.tail_prefixes, lexicon.tail_first_words
     closers, terminals, cjk_findall, tail_rules = _CLOSERS, _TERMINALS, _CJK.findall, _TAIL_RULES
     long_words, sentence_words = LONG_LINE_WORDS, SENTENCE_WORDS
-    lines: list[_Line] = []
-    prose: list[bool] = []
-    scores: list[float] = []
-    very_long = False
-    make = tuple.__new__  # a _Line without the Python-level __new__: this runs for every line of every page
-    for i, text in enumerate(texts):
+    make = tuple.__new__  # a _Line without the Python-level __new__: this runs for every new line
+    for i, text in enumerate(new):
         key = keys[i]
         count = key.count(" ") + 1 if key else 0
         words = count if text.isascii() else count + len(cjk_findall(text)) // 2
         last = text[-1]
         sentence = last in terminals if last not in closers else text.rstrip(closers)[-1:] in terminals
         rule = exact_get(key) or found_get(i)
+        open_rule: str | bool = False
         if rule is None:
-            if key in site_chrome:
-                rule = "site_repeat"
-            elif "0000" in key and count <= DATELINE_MAX_WORDS and not _ends_sentence(text) \
+            open_rule = True
+            if "0000" in key and count <= DATELINE_MAX_WORDS and not _ends_sentence(text) \
                     and _has_date(text, key) and not _EMBED_OR_URL.search(text):
-                rule = "dateline"  # a date needs a four-digit year: "0000" in the key
+                open_rule = "dateline"  # a date needs a four-digit year: "0000" in the key
         tail = rule in tail_rules or count <= 6 and (key in tail_markers or key.partition(" ")[0] in tail_first and any(
             " ".join(key.split()[:k]) in tail_prefixes for k in range(1, count)))
         if words <= 2:
             # A one- or two-word line is never prose, a sentence worth a point, a table row or a headline, and
             # nothing reads its title case or stop words (see _is_prose, _score, _menu_like, _extend_edges).
-            lines.append(make(_Line, (text, key, words, sentence, 0.0, False, False, False, rule, tail)))
-            prose.append(False)
             score = -4.0 if rule else -3.0 - 0.3 * words
-            scores.append(min(score, -TAIL_MARKER_COST) if tail else score)
+            cache[text] = (make(_Line, (text, key, words, sentence, 0.0, False, False, False, rule, tail)), False,
+                           min(score, -TAIL_MARKER_COST) if tail else score, open_rule)
             continue
         # Title case, stop words and Headline Case cost the most; compute them only where a later step reads them:
         # title case for lines of 3 words or more (a sentence) or 5 or more, stop words for title-case lines of 5
@@ -919,28 +983,20 @@ def _features(view: _Document, lexicon: ChromeLexicon, site_chrome: frozenset[st
                 stops = sum(map(stopwords.__contains__, key.split())) / count
             if 3 <= count < long_words and "0" in key:
                 numeric = sum(not t.strip("0") for t in key.split()) >= 0.4 * count
-        lines.append(make(_Line, (text, key, words, sentence, stops, title_case, numeric, teaser, rule, tail)))
-        # _is_prose and _score, inline: they run on every line.
+        line = make(_Line, (text, key, words, sentence, stops, title_case, numeric, teaser, rule, tail))
+        # _is_prose and _score, inline.
         if rule:
             is_prose, score = False, -max(4.0, words * 1.0)
         elif teaser:
             is_prose, score = False, -3.0 - 0.1 * words
-            very_long = very_long or words >= COPY_MIN_WORDS
         else:
             if words >= long_words:
                 is_prose = sentence or stops >= 0.2 or text.count(",") >= 2
             else:
                 is_prose = words >= sentence_words and sentence and not title_case
-            very_long = very_long or words >= COPY_MIN_WORDS
             score = float(words) if is_prose else 1.0 if sentence and not title_case else \
                 0.0 if numeric else -3.0 - 0.3 * words
-        prose.append(is_prose)
-        scores.append(min(score, -TAIL_MARKER_COST) if tail else score)
-    for i in _page_copies(lines) if very_long else ():
-        lines[i] = lines[i]._replace(rule="page_copy")
-        prose[i], scores[i] = False, min(_score(lines[i], False), -TAIL_MARKER_COST) if lines[i].tail else \
-            _score(lines[i], False)
-    return lines, prose, scores
+        cache[text] = (line, is_prose, min(score, -TAIL_MARKER_COST) if tail else score, open_rule)
 
 
 def _ends_sentence(text: str) -> bool:

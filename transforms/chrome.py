@@ -25,8 +25,9 @@ from __future__ import annotations
 import re
 import unicodedata
 from bisect import bisect_right
-from itertools import accumulate
-from operator import add
+from functools import partial
+from itertools import accumulate, compress, repeat
+from operator import add, is_not
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -98,6 +99,8 @@ _OTHER_DIGIT = re.compile(r"[^\x00-\x7f\D]")
 # none changes under lower-casing or NFC, none combines with a neighbour).
 _COMMON_PUNCT = tuple(char for char in "’“”—–‘…•·«»©®™\xa0\u2009\u202f"
                       if not re.fullmatch(r"\w", char) and char.lower() == char)
+# The probe of a line the lexicon already gave a rule (see _learn_lines): never a line key, so never site chrome.
+_CLOSED = "\0"
 _BLANK_RUN = re.compile(r"\n{3,}")
 _ENUMERATED = re.compile(r"(\d{1,3})[.)]\s+\S")
 # line_key on ASCII, as a byte table: punctuation, controls and "_" to a space, digits to 0 (the newline stays).
@@ -809,10 +812,9 @@ def strip_chrome(text: str, *, lexicon: ChromeLexicon, site_chrome: frozenset[st
     >>> [(r.line, r.rule) for r in out.chrome]
     [('Home', 'outside_article'), ('News', 'outside_article'), ('Advertisement', 'ad')]
     """
-    raw_lines = text.splitlines()
-    stripped = [raw.strip() for raw in raw_lines]
-    positions = [i for i, line in enumerate(stripped) if line]
-    texts = [stripped[i] for i in positions]
+    stripped = list(map(str.strip, text.splitlines()))
+    positions = list(compress(range(len(stripped)), stripped))
+    texts = list(filter(None, stripped))
     n = len(texts)
     if not n:
         return StrippedText(body="", chrome=(), input_lines=0)
@@ -843,29 +845,31 @@ def strip_chrome(text: str, *, lexicon: ChromeLexicon, site_chrome: frozenset[st
         for i in range(start):  # every copy of the headline above the article
             if lines[i].key == lines[title].key:
                 verdicts[i] = "title"
-    gone = [i for i, verdict in enumerate(verdicts) if verdict is not None]
-    make = tuple.__new__  # a RemovedLine without its Python-level __new__: most lines of a page are removed
-    removed = [make(RemovedLine, (lines[i][0], verdicts[i])) for i in gone]
-    for i in gone:
-        stripped[positions[i]] = "\0"
+    flags = list(map(is_not, verdicts, repeat(None)))
+    # RemovedLine without its Python-level __new__: most lines of a page are removed.
+    removed = list(map(partial(tuple.__new__, RemovedLine), zip(compress(texts, flags), compress(verdicts, flags))))
     captions: list[str] = []
     authors: list[str] = []
-    for i in gone:  # the removed lines that fill a field
-        verdict = verdicts[i]
-        if verdict in _FIELD_RULES or verdict.startswith("caption"):
-            line = lines[i]
-            if verdict.startswith("caption") and start - TITLE_WINDOW <= i < end:
-                captions.append(line.text)
-            elif verdict == "byline" and i < end:
-                authors.extend(_names(line.text))
-            elif verdict == "author_box" and i + 1 < n and _is_name(lines[i + 1].text):
-                authors.append(lines[i + 1].text)
-            elif verdict == "dateline" and published is None and i < end:
-                published = _iso_date(line.text)
-    stripped[positions[0]] = texts[0] if verdicts[0] is None else "\0"  # the first line without a leading date
-    body = "\n".join(line for line in stripped if line != "\0")
-    if "\n\n\n" in body:
-        body = _BLANK_RUN.sub("\n\n", body)
+    filling = {verdict for verdict in set(verdicts) if verdict is not None and (
+        verdict in _FIELD_RULES or verdict.startswith("caption"))}
+    for i in [i for i, verdict in enumerate(verdicts) if verdict in filling] if filling else ():
+        verdict = verdicts[i]  # a removed line that fills a field
+        line = lines[i]
+        if verdict.startswith("caption") and start - TITLE_WINDOW <= i < end:
+            captions.append(line.text)
+        elif verdict == "byline" and i < end:
+            authors.extend(_names(line.text))
+        elif verdict == "author_box" and i + 1 < n and _is_name(lines[i + 1].text):
+            authors.append(lines[i + 1].text)
+        elif verdict == "dateline" and published is None and i < end:
+            published = _iso_date(line.text)
+    # The kept lines in order (the first without its leading date), a blank line between two that had one or
+    # more between them in the input (removed lines leave no gap of their own).
+    kept = [i for i, verdict in enumerate(verdicts) if verdict is None and texts[i] != "\0"]
+    pieces = [texts[kept[0]]] if kept else []
+    for before, i in zip(kept, kept[1:]):
+        pieces.append("\n\n" + texts[i] if positions[i] - positions[before] > i - before else "\n" + texts[i])
+    body = "".join(pieces)
     return StrippedText(
         body=body.strip(),
         chrome=tuple(removed),
@@ -891,32 +895,26 @@ def _features(texts: list[str], lexicon: ChromeLexicon, site_chrome: frozenset[s
     new = [text for text in dict.fromkeys(texts) if text not in cache]
     if new:
         _learn_lines(new, lexicon, cache)
-    credits = set()
+    # Columns of the cached entries (C-level transposition, no loop over lines in Python).
+    lines, prose, scores, probes, dates, longs = map(list, zip(*map(cache.__getitem__, texts)))
+    given: dict[int, str] = {}  # line -> the rule the page gives it; later steps win: caption > site > dateline
+    if True in dates:
+        given.update(dict.fromkeys(compress(range(len(texts)), dates), "dateline"))
+    if site_chrome:
+        given.update(dict.fromkeys(compress(range(len(texts)), map(site_chrome.__contains__, probes)), "site_repeat"))
     joined = "\n".join(["", *texts, ""])
     if _CREDIT_BELOW.search(joined):
         starts = _starts(texts)
         for match in _CREDIT_BELOW.finditer(joined):
             above = bisect_right(starts, match.start() + 1) - 2
-            if above >= 0:
-                credits.add(above)
-    lines: list[_Line] = []
-    prose: list[bool] = []
-    scores: list[float] = []
-    append_line, append_prose, append_score = lines.append, prose.append, scores.append
-    for i, text in enumerate(texts):
-        line, is_prose, score, open_rule = cache[text]
-        if open_rule:  # no lexicon rule: the page may still give one
-            rule = "caption" if i in credits else "site_repeat" if line[1] in site_chrome else \
-                "dateline" if open_rule == "dateline" else None
-            if rule is not None:  # the same for every page of a site: kept by (text, rule)
-                found = cache.get((text, rule))
-                if found is None:
-                    found = cache[text, rule] = _line_with_rule(line, rule)
-                line, is_prose, score = found
-        append_line(line)
-        append_prose(is_prose)
-        append_score(score)
-    if any(line[2] >= COPY_MIN_WORDS for line in lines):
+            if above >= 0 and probes[above] is not _CLOSED:
+                given[above] = "caption"
+    for i, rule in given.items():  # the same for every page of a site: kept by (text, rule)
+        found = cache.get((texts[i], rule))
+        if found is None:
+            found = cache[texts[i], rule] = _line_with_rule(lines[i], rule)
+        lines[i], prose[i], scores[i] = found
+    if True in longs:
         for i in _page_copies(lines):
             lines[i] = lines[i]._replace(rule="page_copy")
             prose[i], scores[i] = False, min(_score(lines[i], False), -TAIL_MARKER_COST) if lines[i].tail else \
@@ -932,8 +930,10 @@ def _line_with_rule(line: _Line, rule: str) -> tuple[_Line, bool, float]:
 
 
 def _learn_lines(new: list[str], lexicon: ChromeLexicon, cache: dict[str, tuple]) -> None:
-    """Fill ``cache`` for distinct line texts: text -> (_Line, prose, score, open), the line with its lexicon rule;
-    ``open`` says the page may still give it one (True, or "dateline" when its text is a dateline)."""
+    """Fill ``cache`` for distinct line texts: text -> (_Line, prose, score, probe, dateline, long): the line with
+    its lexicon rule; ``probe`` is its key when it has none (the page may still give one: site chrome is looked up
+    by it), else ``_CLOSED``; ``dateline`` when the page gives it no other rule; ``long`` when it could be a page
+    copy (see :func:`_page_copies`)."""
     view = _Document(new)
     keys = _line_keys(view)
     found = lexicon._contains_rules(view)
@@ -950,12 +950,8 @@ def _learn_lines(new: list[str], lexicon: ChromeLexicon, cache: dict[str, tuple]
         last = text[-1]
         sentence = last in terminals if last not in closers else text.rstrip(closers)[-1:] in terminals
         rule = exact_get(key) or found_get(i)
-        open_rule: str | bool = False
-        if rule is None:
-            open_rule = True
-            if "0000" in key and count <= DATELINE_MAX_WORDS and not _ends_sentence(text) \
-                    and _has_date(text, key) and not _EMBED_OR_URL.search(text):
-                open_rule = "dateline"  # a date needs a four-digit year: "0000" in the key
+        dateline = rule is None and "0000" in key and count <= DATELINE_MAX_WORDS and not _ends_sentence(text) \
+            and _has_date(text, key) and not _EMBED_OR_URL.search(text)  # a date needs a year: "0000" in the key
         tail = rule in tail_rules or count <= 6 and (key in tail_markers or key.partition(" ")[0] in tail_first and any(
             " ".join(key.split()[:k]) in tail_prefixes for k in range(1, count)))
         if words <= 2:
@@ -963,7 +959,7 @@ def _learn_lines(new: list[str], lexicon: ChromeLexicon, cache: dict[str, tuple]
             # nothing reads its title case or stop words (see _is_prose, _score, _menu_like, _extend_edges).
             score = -4.0 if rule else -3.0 - 0.3 * words
             cache[text] = (make(_Line, (text, key, words, sentence, 0.0, False, False, False, rule, tail)), False,
-                           min(score, -TAIL_MARKER_COST) if tail else score, open_rule)
+                           min(score, -TAIL_MARKER_COST) if tail else score, _CLOSED if rule else key, dateline, False)
             continue
         # Title case, stop words and Headline Case cost the most; compute them only where a later step reads them:
         # title case for lines of 3 words or more (a sentence) or 5 or more, stop words for title-case lines of 5
@@ -996,7 +992,8 @@ def _learn_lines(new: list[str], lexicon: ChromeLexicon, cache: dict[str, tuple]
                 is_prose = words >= sentence_words and sentence and not title_case
             score = float(words) if is_prose else 1.0 if sentence and not title_case else \
                 0.0 if numeric else -3.0 - 0.3 * words
-        cache[text] = (line, is_prose, min(score, -TAIL_MARKER_COST) if tail else score, open_rule)
+        cache[text] = (line, is_prose, min(score, -TAIL_MARKER_COST) if tail else score, _CLOSED if rule else key,
+                       dateline, words >= COPY_MIN_WORDS and (teaser or not rule))
 
 
 def _ends_sentence(text: str) -> bool:

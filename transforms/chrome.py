@@ -25,7 +25,6 @@ from __future__ import annotations
 import re
 import unicodedata
 from bisect import bisect_right
-from functools import partial
 from itertools import accumulate, compress, repeat
 from operator import add, is_not
 from collections import Counter
@@ -847,7 +846,7 @@ def strip_chrome(text: str, *, lexicon: ChromeLexicon, site_chrome: frozenset[st
                 verdicts[i] = "title"
     flags = list(map(is_not, verdicts, repeat(None)))
     # RemovedLine without its Python-level __new__: most lines of a page are removed.
-    removed = list(map(partial(tuple.__new__, RemovedLine), zip(compress(texts, flags), compress(verdicts, flags))))
+    removed = list(map(tuple.__new__, repeat(RemovedLine), zip(compress(texts, flags), compress(verdicts, flags))))
     captions: list[str] = []
     authors: list[str] = []
     filling = {verdict for verdict in set(verdicts) if verdict is not None and (

@@ -19,6 +19,13 @@ from flows.settings import apply_prefect_defaults  # noqa: E402
 apply_prefect_defaults()
 
 
+def pytest_collection_modifyitems(config, items):
+    """Tests that read the session's seeds run first, so it is the session's first flow run (report tests
+    look its Prefect artifacts up by key); operations tests, which run many flows, last."""
+    items.sort(key=lambda item: (item.path.name.startswith("test_ops_"),
+                                 "seeds_run" not in getattr(item, "fixturenames", ())))
+
+
 @pytest.fixture(scope="session")
 def prefect_harness():
     """A real Prefect API (temporary database, local server) for every flow run in the session."""

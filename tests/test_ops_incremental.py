@@ -43,9 +43,9 @@ def test_full_rebuilds_the_dataset_in_place(prefect_harness, corpus):
     (source / "example-news" / "article-00003.txt").unlink()
     rebuilt = clean_news(sources=[str(source)], out=str(out), workers=1, full=True)
     assert rebuilt["read"] == 23 and rebuilt["skipped_unchanged"] == 0
-    table = read_table(out)
     ids = _ids(out)
     assert len(ids) == len(set(ids)) == 23  # the old copies were replaced, the deleted input's row is gone
-    assert set(table.column("run_id").to_pylist()) == {rebuilt["run_id"]}
+    run_ids = read_table(out).column("run_id").to_pylist() + read_table(out, "quarantine").column("run_id").to_pylist()
+    assert set(run_ids) == {rebuilt["run_id"]}, rebuilt["quarantine_reasons"]
     assert not [p for p in out.iterdir() if p.name.startswith((".full-", ".old-"))]
     assert clean_news(sources=[str(source)], out=str(out), workers=1)["skipped_unchanged"] == 23

@@ -509,8 +509,8 @@ def _key_regex(key: str) -> str:
 def _one_line(pattern: str) -> str:
     r"""``pattern`` with every piece that could match a newline (``\s``, ``\W``, ``\D``, a class) kept off it.
 
-    >>> _one_line(r"a\s+[^|]{1,4}\d")
-    'a(?:(?!\\n)\\s)+(?:(?!\\n)[^|]){1,4}\\d'
+    >>> _one_line(r"a\s+[^|]{1,4}\d[\w-]")
+    'a(?:(?!\\n)\\s)+(?:(?!\\n)[^|]){1,4}\\d[\\w-]'
     """
     out, i = [], 0
     while i < len(pattern):
@@ -527,7 +527,9 @@ def _one_line(pattern: str) -> str:
                 end += 1
             while end < len(pattern) and pattern[end] != "]":
                 end += 2 if pattern[end] == "\\" else 1
-            out.append(f"(?:(?!\\n){pattern[i:end + 1]})")
+            piece = pattern[i:end + 1]
+            # A class that cannot take a newline stays as it is (a wrapped class is slower to run).
+            out.append(f"(?:(?!\\n){piece})" if re.match(piece, "\n") else piece)
             i = end + 1
         else:
             out.append(char)

@@ -345,6 +345,7 @@ class ChromeLexicon:
                         if line.startswith(head) and pattern.fullmatch(line):
                             best[i] = number
                             break
+            last = len(starts) - 1
             for needs, number, pattern in scan.needy:
                 tried: set[int] = set()
                 for literal in needs:
@@ -353,9 +354,12 @@ class ChromeLexicon:
                         i = bisect_right(starts, at) - 1
                         if i not in tried:
                             tried.add(i)
-                            if best.get(i, len(rules)) > number and pattern.fullmatch(lines[i]):
+                            # Longer lines never get a whole-line rule (see below): not worth a try.
+                            if len(texts[i]) <= WHOLE_LINE_MAX_CHARS and best.get(i, len(rules)) > number and \
+                                    pattern.fullmatch(lines[i]):
                                 best[i] = number
-                        at = padded.find(literal, at + 1)
+                        # On from the next line: one try per line.
+                        at = padded.find(literal, starts[i + 1] - 1) if i < last else -1
             for i, number in best.items():
                 if i not in found and len(texts[i]) <= WHOLE_LINE_MAX_CHARS:
                     found[i] = rules[number]
@@ -939,18 +943,23 @@ def _learn_lines(new: list[str], lexicon: ChromeLexicon, cache: dict[str, tuple]
     keys = _line_keys(view)
     found = lexicon._contains_rules(view)
     found.update(lexicon._line_rules(view))  # a whole-line rule wins over a contains rule
-    exact_get, found_get, stopwords = lexicon.exact.get, found.get, lexicon.stopwords
+    exact_get, stopwords = lexicon.exact.get, lexicon.stopwords
     tail_markers, tail_prefixes, tail_first = lexicon.tail_markers, lexicon.tail_prefixes, lexicon.tail_first_words
     closers, terminals, cjk_findall, tail_rules = _CLOSERS, _TERMINALS, _CJK.findall, _TAIL_RULES
     long_words, sentence_words = LONG_LINE_WORDS, SENTENCE_WORDS
     make = tuple.__new__  # a _Line without the Python-level __new__: this runs for every new line
-    for i, text in enumerate(new):
-        key = keys[i]
-        count = key.count(" ") + 1 if key else 0
-        words = count if text.isascii() else count + len(cjk_findall(text)) // 2
+    # Columns computed by C-level maps; the loop below reads them with zip.
+    rules = list(map(exact_get, keys))
+    for i, rule in found.items():
+        if not rules[i]:
+            rules[i] = rule
+    for text, key, spaces, ascii, rule in zip(new, keys, map(str.count, keys, repeat(" ")), map(str.isascii, new),
+                                               rules):
+        count = spaces + 1 if key else 0
+        words = count if ascii else count + len(cjk_findall(text)) // 2
         last = text[-1]
         sentence = last in terminals if last not in closers else text.rstrip(closers)[-1:] in terminals
-        rule = exact_get(key) or found_get(i)
+        rule = rule or None
         dateline = rule is None and "0000" in key and count <= DATELINE_MAX_WORDS and not _ends_sentence(text) \
             and _has_date(text, key) and not _EMBED_OR_URL.search(text)  # a date needs a year: "0000" in the key
         tail = rule in tail_rules or count <= 6 and (key in tail_markers or key.partition(" ")[0] in tail_first and any(

@@ -26,7 +26,7 @@ import re
 import unicodedata
 from bisect import bisect_right
 from itertools import accumulate, compress, repeat
-from operator import add, is_not
+from operator import add, is_not, itemgetter
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -736,6 +736,10 @@ class _Line(NamedTuple):
     tail: bool = False  # a tail marker: what follows is related links, comments or an author box
 
 
+# Field getters for C-level maps over lines (no Python loop per line).
+_TEXT, _KEY, _NUMERIC, _RULE, _FIRST = itemgetter(0), itemgetter(1), itemgetter(6), itemgetter(8), itemgetter(0)
+
+
 def line_key(line: str) -> str:
     """CCNet-style key for counting a line across documents: lower case, digits to 0, no punctuation.
 
@@ -835,7 +839,7 @@ def strip_chrome(text: str, *, lexicon: ChromeLexicon, site_chrome: frozenset[st
         scores[lead] += LEAD_BONUS
     if extracted:
         start, end = 0, n
-        verdicts = [line.rule for line in lines]
+        verdicts = list(map(_RULE, lines))
         title = None
     else:
         start, end = _core_span(scores)
@@ -847,9 +851,9 @@ def strip_chrome(text: str, *, lexicon: ChromeLexicon, site_chrome: frozenset[st
         verdicts = _judge(lines, prose, start, end, listed)
         title = _find_title(lines, start, verdicts)
     if title is not None:
-        for i in range(start):  # every copy of the headline above the article
-            if lines[i].key == lines[title].key:
-                verdicts[i] = "title"
+        # every copy of the headline above the article
+        for i in compress(range(start), map(lines[title].key.__eq__, map(_KEY, lines[:start]))):
+            verdicts[i] = "title"
     flags = list(map(is_not, verdicts, repeat(None)))
     # RemovedLine without its Python-level __new__: most lines of a page are removed.
     removed = list(map(tuple.__new__, repeat(RemovedLine), zip(compress(texts, flags), compress(verdicts, flags))))
@@ -1113,7 +1117,7 @@ def _article_lead(lines: list[_Line], prose: list[bool]) -> int | None:
 
 def _score_tables(lines: list[_Line], scores: list[float]) -> set[int]:
     """A run of TABLE_MIN_ROWS or more numeric rows is a table (standings, results, prices): content, not a menu."""
-    rows = [i for i, line in enumerate(lines) if line.numeric and line.rule is None]
+    rows = [i for i in compress(range(len(lines)), map(_NUMERIC, lines)) if lines[i].rule is None]
     listed: set[int] = set()
     first = 0
     for k in range(1, len(rows) + 1):
@@ -1129,8 +1133,8 @@ def _score_tables(lines: list[_Line], scores: list[float]) -> set[int]:
 def _score_enumerations(lines: list[_Line], scores: list[float]) -> set[int]:
     """Items numbered 1), 2), 3) ... one after another (a line or two apart at most: a link or a price under each)
     are an article's list (a ranking, steps, a gift guide): content, however short or unsentence-like each is."""
-    items = [(i, int(found[1])) for i, line in enumerate(lines) if line.text[0].isdecimal() and line.rule is None
-             for found in (_ENUMERATED.match(line.text),) if found]
+    items = [(i, int(found[1])) for i in compress(range(len(lines)), map(str.isdecimal, map(_FIRST, map(_TEXT, lines))))
+             if lines[i].rule is None for found in (_ENUMERATED.match(lines[i].text),) if found]
     run: list[int] = []
     listed: set[int] = set()
     for k, (i, number) in enumerate(items + [(-1, -1)]):
@@ -1195,7 +1199,7 @@ def _cut_comments(lines: list[_Line], scores: list[float], start: int, end: int)
     first, stamps, talk = None, 0, False
     for i in range(start, end):
         line = lines[i]
-        stamp = _is_stamp(line) or line.rule in _FEED_RULES
+        stamp = "0" in line.key and _is_stamp(line) or line.rule in _FEED_RULES  # a stamp has digits
         if scores[i] > 0 and not stamp:
             if first is None:
                 prose_words += line.words
@@ -1226,8 +1230,9 @@ def _judge(lines: list[_Line], prose: list[bool], start: int, end: int, listed: 
            ) -> list[str | None]:
     """The rule that removes each line, or None to keep it; ``listed`` lines (table rows, numbered items) are the
     article's own lists, never a link list."""
-    verdicts: list[str | None] = [line.rule or "outside_article" for line in lines]
-    verdicts[start:end] = [line.rule for line in lines[start:end]]
+    rules = list(map(_RULE, lines))
+    verdicts: list[str | None] = [rule or "outside_article" for rule in rules]
+    verdicts[start:end] = rules[start:end]
     for i in range(start + 1, end - 1):
         if verdicts[i] == "site_repeat" and prose[i - 1] and prose[i + 1]:
             # A learned line between two paragraphs is a subheading the site's articles share (or one article
@@ -1257,7 +1262,7 @@ def _find_title(lines: list[_Line], start: int, verdicts: list[str | None]) -> i
     if start >= len(lines) or start == 0 and not lines:
         return None
     first_key = lines[0].key
-    above = Counter([line.key for line in lines[:start]])
+    above = Counter(map(_KEY, lines[:start]))
     best, best_score = None, 0.0
     seen = 0
     for i in range(start - 1, -1, -1):

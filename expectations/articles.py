@@ -38,6 +38,9 @@ EARLIEST_PUBLISHED = dt.date(1990, 1, 1)
 MAX_RESIDUE_LINE_CHARS = 120
 MAX_REMOVED_SHARE = 0.95  # a document that lost more than this share of its lines is suspicious
 INPUT_FORMATS = ("text", "html")
+# Fields the flow fills after validation (story clustering runs on validated rows): the suite never
+# sees their values, so they are reported as not checked rather than counted as covered.
+ASSIGNED_AFTER_VALIDATION = ("story_id", "near_duplicate_of")
 DOC_ID = r"^[0-9a-f]{32}$"
 SITE = r"^[^\s/]+$"  # a host name or a folder name: one token, no path
 URL = r"^https?://[^\s/]+\S*$"
@@ -215,6 +218,34 @@ def alias_variant_regex(variants: Iterable[str]) -> str:
     return "(?:" + "|".join(alternative(v) for v in ordered) + ")(?!\\w)"
 
 
+def literal_trie_regex(words: Iterable[str]) -> str:
+    r"""A regex matching where any of ``words`` occurs literally, as a prefix tree of alternatives.
+
+    A word that is the prefix of another ends its branch (for "does any occur" the shorter one
+    suffices), and each position tries one alternative per distinct next character, not per word.
+
+    >>> literal_trie_regex(["Kiev", "Kyiv", "Kievan Rus", "U.K."])
+    'K(?:iev|yiv)|U\\.K\\.'
+    >>> bool(re.search(_, "in Kyivska")), bool(re.search(_, "UK"))
+    (True, False)
+    """
+    trie: dict = {}
+    for word in set(w for w in words if w):
+        node = trie
+        for char in word:
+            node = node.setdefault(char, {})
+        node[""] = {}
+
+    def branch(node: dict) -> str:
+        if "" in node:
+            return ""
+        alternatives = [re.escape(char) + branch(child) for char, child in sorted(node.items())]
+        return alternatives[0] if len(alternatives) == 1 else "(?:" + "|".join(alternatives) + ")"
+
+    top = [re.escape(char) + branch(child) for char, child in sorted(trie.items())]
+    return "|".join(top) if top else "(?!)"
+
+
 class AliasCandidates:
     r"""Snippets of a text around every literal occurrence of an alias variant, one character either side.
 
@@ -225,6 +256,8 @@ class AliasCandidates:
     ' Türkiye \n U.K.,\n Türkiyes'
     >>> AliasCandidates(["Nato"]).find("nothing here") is None
     True
+    >>> AliasCandidates(["Dynamo Kiev", "Kiev"]).find("XDynamo Kiev")  # overlapping variants: both kept
+    'XDynamo Kiev\n Kiev'
     """
 
     def __init__(self, variants: Iterable[str]):
@@ -236,9 +269,12 @@ class AliasCandidates:
         self._empty = len(self._automaton) == 0
         if not self._empty:
             self._automaton.make_automaton()
+            # Most texts hold no variant at all; a regex over the variants' prefix tree says so about
+            # three times faster than walking the automaton over every character.
+            self._any = re.compile(literal_trie_regex(variants))
 
     def find(self, text: str | None) -> str | None:
-        if self._empty or not text:
+        if self._empty or not text or not self._any.search(text):
             return None
         snippets = [text[max(0, end - length):end + 2] for end, length in self._automaton.iter(text)]
         return "\n".join(snippets) if snippets else None
@@ -400,6 +436,7 @@ class ArticleValidator:
         self.not_checked = [] if inputs.chrome_residue else ["no_chrome_residue: the chrome lexicon gave no residue patterns"]
         if not inputs.alias_variants:
             self.not_checked.append("names_normalized: the alias table gave no variants")
+        self.not_checked.extend(f"{name}: assigned after validation (story clustering)" for name in ASSIGNED_AFTER_VALIDATION)
         suite = self.context.suites.add(gx.ExpectationSuite(name=SUITE_NAME))
         for rule in self.rules.values():
             suite.add_expectation(rule.expectation)

@@ -36,6 +36,7 @@ from flows.seeds import load_references
 from flows.settings import crash_point, default_workers
 from flows.sources import MAX_DOCUMENT_BYTES, TOO_LARGE_RAW_KEPT, InputFile, discover, read_input
 from flows.state import SiteLineCounts
+from flows.stories import StoryBatch, StorySession
 from flows.store import (ARTICLES, QUARANTINE, Store, article_row, publish_staged, quarantine_row, recover_staged,
                          staging_store)
 from flows.workers import DEFAULT_DOC_TIMEOUT, Failure, close_pools, leased_pool
@@ -176,6 +177,12 @@ def validate_batch(articles: list[Article], validator: "LazyValidator", ingested
     return good, [quarantine_row(a, ingested_at=ingested_at, run_id=run_id) for a in bad], failures
 
 
+@task(name="cluster", **_TASK)
+def cluster_batch(rows: list[dict], stories: StorySession) -> StoryBatch:
+    """Story and near-duplicate of each validated row; exact copies of a stored body are split off."""
+    return stories.assign(rows)
+
+
 @task(name="write", **_TASK)
 def write_batch(store: Store, good: list[dict], bad: list[dict], partition: str, file_stem: str,
                 site_lines: SiteLineCounts, ledger: Ledger, ledger_rows: list[LedgerRow], run_id: str,
@@ -249,6 +256,7 @@ def _process(todo: list[InputFile], *, store: Store, ledger: Ledger, refs: Refer
     """
     partition = ingested_at.date().isoformat()
     validator.prepare_in_background()
+    stories = StorySession(store)
     site_lines = SiteLineCounts.load(store)
     already_stored = store.stored_doc_ids()
     progress = tqdm(total=len(todo), unit="file", desc="clean-news", disable=None, leave=False)
@@ -266,6 +274,12 @@ def _process(todo: list[InputFile], *, store: Store, ledger: Ledger, refs: Refer
     def commit(number: int, files: list[InputFile], read: ReadBatch, cleaned: CleanedBatch) -> None:
         with totals.timed("validate"):
             good, bad, failures = validate_batch(quote(cleaned.articles), quote(validator), ingested_at, run_id)
+        with totals.timed("cluster"):
+            clustered = cluster_batch(quote(good), quote(stories))
+        good = clustered.rows
+        # An exact copy of a stored body is content already stored; the story ledger keeps its source.
+        totals.already_stored += len(clustered.dropped)
+        totals.exact_duplicates += len(clustered.dropped)
         with totals.timed("write"):
             write_batch(store, quote(good), quote(bad), partition, f"part-{run_id}-{number:05d}", quote(site_lines),
                         quote(ledger), quote(read.ledger_rows), run_id, number)
@@ -295,6 +309,9 @@ def _process(todo: list[InputFile], *, store: Store, ledger: Ledger, refs: Refer
                 commit(*batch)
         while pending:
             commit(*finish_oldest())
+        with totals.timed("cluster"):
+            stories.save()
+            stories.write_table()
     finally:
         progress.close()
         close_pools()
@@ -311,6 +328,7 @@ class RunTotals:
     written: int = 0
     quarantined: int = 0
     already_stored: int = 0
+    exact_duplicates: int = 0  # of already_stored: a new input whose normalized body is stored already
     reasons: Counter = field(default_factory=Counter)
     rule_failures: Counter = field(default_factory=Counter)
     per_site: Counter = field(default_factory=Counter)
@@ -348,6 +366,7 @@ class RunTotals:
             "files": self.files, "skipped_unchanged": self.skipped_unchanged,
             "unchanged_content": self.unchanged_content, "read": self.read, "written": self.written,
             "quarantined": self.quarantined, "already_stored": self.already_stored,
+            "exact_duplicates": self.exact_duplicates,
             "quarantine_reasons": dict(self.reasons.most_common()), "rule_failures": dict(self.rule_failures.most_common()),
             "per_site": dict(self.per_site.most_common()), "chrome_rules": dict(self.chrome_rules.most_common()),
             "rewrites": [{"variant": v, "canonical": c, "count": n} for (v, c), n in self.rewrites.most_common()],

@@ -210,6 +210,9 @@ def format_summary(summary: dict) -> str:
     lines += [f"    {reason:<26}{n:>6}" for reason, n in summary["quarantine_reasons"].items()]
     if summary["already_stored"]:
         lines.append(f"  already stored       {summary['already_stored']:>8}  (same content seen before; skipped)")
+        if summary.get("exact_duplicates"):
+            lines.append(f"    of which copies    {summary['exact_duplicates']:>8}  (same body as a stored article; "
+                         "source kept in the story ledger)")
     if summary.get("skipped_unchanged"):
         lines.append(f"  unchanged inputs     {summary['skipped_unchanged']:>8}  (in the ledger; not read)")
     for action in summary.get("recovered", ()):

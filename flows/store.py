@@ -49,6 +49,8 @@ ARTICLES_SCHEMA = pa.schema([
     pa.field("ingested_at", _TIMESTAMP, nullable=False),
     pa.field("pipeline_version", pa.string()),
     pa.field("run_id", pa.string()),
+    pa.field("story_id", pa.string(), metadata={"doc": "story this article belongs to; see DIR/stories"}),
+    pa.field("near_duplicate_of", pa.string(), metadata={"doc": "doc_id of the original this article nearly copies"}),
 ])
 
 QUARANTINE_SCHEMA = pa.schema([
@@ -88,6 +90,7 @@ def article_row(article: Article, *, ingested_at: datetime, run_id: str, warning
         "categories": list(article.categories), "tags": list(article.tags), "word_count": article.word_count,
         "removed_share": article.removed_share, "repairs": list(article.repairs), "warnings": list(warnings),
         "ingested_at": ingested_at, "pipeline_version": PIPELINE_VERSION, "run_id": run_id,
+        "story_id": None, "near_duplicate_of": None,
     }
 
 

@@ -58,3 +58,24 @@ def test_reports_exist(seeds_run):
     out, summary = seeds_run
     assert (out / "reports" / "data_docs" / "index.html").is_file()
     assert (out / "reports" / f"run-{summary['run_id']}.md").is_file()
+
+
+def test_sample_articles_form_one_story(seeds_run):
+    out, _ = seeds_run
+    stories = duckdb.sql(f"select distinct story_id from read_parquet('{_articles_glob(out)}')").fetchall()
+    assert len(stories) == 1 and stories[0][0]
+    table = duckdb.sql(f"select story_id, n_articles, n_sites from read_parquet('{out}/stories/*.parquet')").fetchall()
+    assert table == [(stories[0][0], 5, 1)]  # one folder, so one `site` for all five
+
+
+def test_sample_articles_arriving_in_two_runs_join_one_story(prefect_harness, tmp_path):
+    first, second = tmp_path / "monday" / "articles", tmp_path / "tuesday" / "articles"
+    for folder, names in ((first, sorted(SEED_ARTICLES.iterdir())[:2]), (second, sorted(SEED_ARTICLES.iterdir())[2:])):
+        folder.mkdir(parents=True)
+        for path in names:
+            (folder / path.name).write_bytes(path.read_bytes())
+    out = tmp_path / "out"
+    clean_news(sources=[str(first)], out=str(out))
+    clean_news(sources=[str(second)], out=str(out))
+    stories = duckdb.sql(f"select count(*), count(distinct story_id) from read_parquet('{_articles_glob(out)}')").fetchall()
+    assert stories == [(5, 1)]

@@ -148,3 +148,16 @@ def test_transforms_stories_is_pure():
     imported = {alias.name.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
     imported |= {node.module.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module}
     assert not imported & {"prefect", "great_expectations", "pyarrow", "pandas", "duckdb", "polars", "os", "pathlib", "flows"}
+
+
+def test_an_article_indexed_by_a_run_that_did_not_write_it_gets_the_same_answer(tmp_path):
+    """A run killed after saving the index but before writing its batch must not lose the batch next time."""
+    from flows.stories import assign_stories
+    from flows.store import Store
+
+    store = Store.open(str(tmp_path))
+    rows = [{"doc_id": "d1", "body_normalized": "Turkey is open to sending peacekeepers to Ukraine " * 5,
+             "published": None, "site": "a", "title": "T", "entities": [], "source_uri": "a.txt"}]
+    first = assign_stories(store, rows)
+    again = assign_stories(store, rows)
+    assert not again.dropped and again.rows[0]["story_id"] == first.rows[0]["story_id"]

@@ -89,6 +89,9 @@ CANDIDATE_SHARE = 0.5
 # Articles further than this from a story's first and last days do not join it: a story that goes on
 # longer gathers new articles through its latest ones.
 STORY_WINDOW_DAYS = 3
+# The day of an article with no publication date: it may join any story, and a story made only of
+# undated articles accepts articles of any day (plain-text scrapes often carry no date at all).
+UNDATED = 0
 
 _SLOT_MASK = (1 << FEATURE_BITS) - 1
 _U64 = np.uint64
@@ -294,7 +297,7 @@ class StoryDoc:
 
     doc_id: str
     body: str  # body_normalized
-    day: date  # publication date, else the ingestion date
+    day: date | None  # publication date; None when unknown (see UNDATED)
     site: str | None = None
     title: str | None = None
     language: str | None = None
@@ -616,7 +619,10 @@ class StoryIndex:
             self._story_names.append(story)
             if found.number >= len(self._story_days):  # grow by doubling: appends stay cheap
                 self._story_days = np.resize(self._story_days, (max(64, 2 * len(self._story_days)), 2))
-        found.first, found.last = min(found.first, day), max(found.last, day)
+        if day != UNDATED:
+            if found.first == UNDATED:
+                found.first = found.last = day
+            found.first, found.last = min(found.first, day), max(found.last, day)
         self._story_days[found.number] = (found.first, found.last)
         if self.sites[position]:
             found.sites.add(self.sites[position])
@@ -638,6 +644,11 @@ class StoryIndex:
         fresh: list[int] = []
         batch_keys: dict[str, str] = {}
         for i, (doc, key) in enumerate(zip(docs, keys)):
+            known = self._position.get(doc.doc_id)
+            if known is not None:  # indexed by a run that stopped before writing it: same answer again
+                outcome[i] = Assignment(doc.doc_id, self.story_ids[known],
+                                        near_duplicate_of=self.near_duplicate_of[known])
+                continue
             original = self.body_keys.get(key) or batch_keys.get(key)
             if original is not None:
                 outcome[i] = Assignment(doc.doc_id, "", exact_duplicate_of=original, similarity=1.0)
@@ -655,7 +666,7 @@ class StoryIndex:
                 found = replace(found, story_id=story)
                 self.ledger.append({"doc_id": doc.doc_id, "duplicate_of": found.exact_duplicate_of,
                                     "story_id": story, "site": doc.site, "url": doc.url,
-                                    "source_uri": doc.source_uri, "day": doc.day.toordinal(), "title": doc.title})
+                                    "source_uri": doc.source_uri, "day": _ordinal(doc.day), "title": doc.title})
             results.append(found)
         return results
 
@@ -679,7 +690,7 @@ class StoryIndex:
         fresh[fresh_list] = True
         signatures = tokens.signatures()
         vectors = tokens.story_vectors(docs, self._kept_lines(docs, tokens, fresh), zipf)
-        days = np.array([doc.day.toordinal() for doc in docs], dtype=np.int64)
+        days = np.array([_ordinal(doc.day) for doc in docs], dtype=np.int64)
         order = sorted(fresh_list, key=lambda i: (days[i], i))
         rank = np.full(len(docs), -1, dtype=np.int64)
         rank[order] = np.arange(len(order))
@@ -702,8 +713,11 @@ class StoryIndex:
         first_day, last_day = int(days[group[0]]), int(days[group[-1]])
         count = len(self._story_names)
         spans = self._story_days[:count]
-        active = np.flatnonzero((spans[:, 1] >= first_day - STORY_WINDOW_DAYS)
-                                & (spans[:, 0] <= last_day + STORY_WINDOW_DAYS))
+        if first_day == UNDATED:  # the group of undated articles: every story is a candidate
+            active = np.arange(count)
+        else:
+            active = np.flatnonzero(((spans[:, 1] >= first_day - STORY_WINDOW_DAYS)
+                                     & (spans[:, 0] <= last_day + STORY_WINDOW_DAYS)) | (spans[:, 0] == UNDATED))
         centroids = [self._stories[self._story_names[n]].arrays() for n in active.tolist()]
         query, centroids = _matrices([vectors[i] for i in group], centroids)
         against_stored = _at_least(query @ centroids.T, low) if len(active) else None
@@ -729,7 +743,8 @@ class StoryIndex:
                 day = int(days[i])
                 for candidate in sorted(candidates):
                     found = self._stories[candidate]
-                    if day < found.first - STORY_WINDOW_DAYS or day > found.last + STORY_WINDOW_DAYS:
+                    dated = day != UNDATED and found.first != UNDATED
+                    if dated and (day < found.first - STORY_WINDOW_DAYS or day > found.last + STORY_WINDOW_DAYS):
                         continue
                     similarity = found.similarity(slots, weights)
                     needed = SAME_SITE_SIMILARITY if doc.site in found.sites else STORY_SIMILARITY
@@ -819,7 +834,7 @@ class StoryIndex:
         self.doc_ids.append(doc.doc_id)
         self.story_ids.append(story)
         self.near_duplicate_of.append(root)
-        self.days.append(doc.day.toordinal())
+        self.days.append(_ordinal(doc.day))
         self.sites.append(doc.site)
         self.titles.append(doc.title)
         self.signatures.append(signature)
@@ -832,7 +847,7 @@ class StoryIndex:
         articles = {
             "doc_id": list(self.doc_ids), "story_id": list(self.story_ids),
             "near_duplicate_of": list(self.near_duplicate_of),
-            "day": [date.fromordinal(d) for d in self.days], "site": list(self.sites), "title": list(self.titles),
+            "day": [date_of(d) for d in self.days], "site": list(self.sites), "title": list(self.titles),
             "body_key": [None] * len(self.doc_ids),
             "signature": [s.astype("<u4").tobytes() for s in self.signatures],
             "term_slots": [s.tolist() for s in self.term_slots],
@@ -842,7 +857,7 @@ class StoryIndex:
             articles["body_key"][self._position[doc_id]] = key
         ledger = {name: [entry[name] for entry in self.ledger]
                   for name in ("doc_id", "duplicate_of", "story_id", "site", "url", "source_uri", "day", "title")}
-        ledger["day"] = [date.fromordinal(d) for d in ledger["day"]]
+        ledger["day"] = [date_of(d) for d in ledger["day"]]
         return {"articles": articles, "ledger": ledger, "site_lines": {"key": self.site_lines.tolist()}}
 
     @classmethod
@@ -851,7 +866,7 @@ class StoryIndex:
         a = columns["articles"]
         index = cls(
             doc_ids=list(a["doc_id"]), story_ids=list(a["story_id"]), near_duplicate_of=list(a["near_duplicate_of"]),
-            days=[d.toordinal() for d in a["day"]], sites=list(a["site"]), titles=list(a["title"]),
+            days=[_ordinal(d) for d in a["day"]], sites=list(a["site"]), titles=list(a["title"]),
             signatures=[np.frombuffer(s, dtype="<u4").astype(np.uint32) for s in a["signature"]],
             term_slots=[np.asarray(s, dtype=np.int32) for s in a["term_slots"]],
             term_weights=[np.asarray(w, dtype=np.float32) for w in a["term_weights"]],
@@ -862,6 +877,15 @@ class StoryIndex:
         names = list(ledger)
         for values in zip(*(ledger[n] for n in names)):
             entry = dict(zip(names, values))
-            entry["day"] = entry["day"].toordinal()
+            entry["day"] = _ordinal(entry["day"])
             index.ledger.append(entry)
         return index
+
+
+def _ordinal(day: date | None) -> int:
+    return UNDATED if day is None else day.toordinal()
+
+
+def date_of(ordinal: int) -> date | None:
+    """The date an index day number stands for; None for UNDATED."""
+    return None if ordinal == UNDATED else date.fromordinal(ordinal)

@@ -950,7 +950,7 @@ def _learn_lines(new: list[str], lexicon: ChromeLexicon, cache: dict[str, tuple]
     exact_get, stopwords = lexicon.exact.get, lexicon.stopwords
     tail_markers, tail_prefixes, tail_first = lexicon.tail_markers, lexicon.tail_prefixes, lexicon.tail_first_words
     closers, terminals, cjk_findall, tail_rules = _CLOSERS, _TERMINALS, _CJK.findall, _TAIL_RULES
-    long_words, sentence_words = LONG_LINE_WORDS, SENTENCE_WORDS
+    long_words, sentence_words, capital_forms = LONG_LINE_WORDS, SENTENCE_WORDS, _CAPITAL_FUNCTION_FORMS
     make = tuple.__new__  # a _Line without the Python-level __new__: this runs for every new line
     # Columns computed by C-level maps; the loop below reads them with zip.
     rules = list(map(exact_get, keys))
@@ -987,7 +987,10 @@ def _learn_lines(new: list[str], lexicon: ChromeLexicon, cache: dict[str, tuple]
             if count < long_words and (words >= 5 or sentence):
                 capitals = [word[0].isupper() for word in spaced if len(word) > 3 and word[0].isalpha()]
                 title_case = bool(capitals) and sum(capitals) >= 0.7 * len(capitals)
-            if count >= sentence_words and rule is None:
+            if count >= sentence_words and rule is None and (
+                    ":" in text or not capital_forms.isdisjoint(spaced[1:HEADLINE_PREFIX_WORDS]) or
+                    len(spaced) >= HEADLINE_RUN_WORDS + 5 and _capitalised(spaced[HEADLINE_RUN_WORDS - 1])):
+                # (what _headline_prefix needs before it can say yes: most prose lines fail all three at once)
                 teaser = _headline_prefix(text, spaced)
             if words >= 5 and title_case or count >= long_words and not sentence:
                 stops = sum(map(stopwords.__contains__, key.split())) / count

@@ -26,7 +26,7 @@ import re
 import unicodedata
 from bisect import bisect_right
 from itertools import accumulate, compress, repeat
-from operator import add, is_not, itemgetter
+from operator import add, eq, is_not, itemgetter
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -1109,9 +1109,9 @@ def _score(line: _Line, prose: bool) -> float:
 def _article_lead(lines: list[_Line], prose: list[bool]) -> int | None:
     """The first prose line just below the headline (the line that repeats the page's title line), if any."""
     page_title = lines[0].key
-    for i in range(1, len(lines)):
-        key = lines[i].key
-        if lines[i].words >= 4 and not prose[i] and page_title.startswith(key):
+    # Lines whose key starts the page's title line, found by a C-level map (most lines do not).
+    for i in compress(range(1, len(lines)), map(page_title.startswith, map(_KEY, lines[1:]))):
+        if lines[i].words >= 4 and not prose[i]:
             for j in range(i + 1, min(i + 1 + LEAD_WINDOW, len(lines))):
                 if prose[j]:
                     return j
@@ -1236,8 +1236,8 @@ def _judge(lines: list[_Line], prose: list[bool], start: int, end: int, listed: 
     rules = list(map(_RULE, lines))
     verdicts: list[str | None] = [rule or "outside_article" for rule in rules]
     verdicts[start:end] = rules[start:end]
-    for i in range(start + 1, end - 1):
-        if verdicts[i] == "site_repeat" and prose[i - 1] and prose[i + 1]:
+    for i in compress(range(start + 1, end - 1), map(eq, repeat("site_repeat"), verdicts[start + 1:end - 1])):
+        if prose[i - 1] and prose[i + 1]:
             # A learned line between two paragraphs is a subheading the site's articles share (or one article
             # syndicated several times), not furniture: keep it.
             verdicts[i] = None

@@ -79,3 +79,20 @@ def test_sample_articles_arriving_in_two_runs_join_one_story(prefect_harness, tm
     clean_news(sources=[str(second)], out=str(out))
     stories = duckdb.sql(f"select count(*), count(distinct story_id) from read_parquet('{_articles_glob(out)}')").fetchall()
     assert stories == [(5, 1)]
+
+
+def test_an_exact_copy_adds_no_row_and_its_source_is_kept(prefect_harness, tmp_path):
+    from flows.stories import load_index
+    from flows.store import Store
+
+    source = tmp_path / "in"
+    source.mkdir()
+    original = sorted(SEED_ARTICLES.iterdir())[4]
+    (source / "a.txt").write_bytes(original.read_bytes())
+    (source / "b.txt").write_bytes(original.read_bytes() + b"\n\n")  # other bytes, same body: a re-scrape
+    out = tmp_path / "out"
+    summary = clean_news(sources=[str(source)], out=str(out))
+    assert (summary["read"], summary["written"], summary["exact_duplicates"]) == (2, 1, 1)
+    assert summary["read"] == summary["written"] + summary["quarantined"] + summary["already_stored"]
+    ledger = load_index(Store.open(str(out))).ledger
+    assert [entry["source_uri"] for entry in ledger] == [str(source / "b.txt")]

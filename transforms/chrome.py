@@ -16,9 +16,13 @@ the cues are the lines themselves and their neighbours, so the stripper works in
 Headline, bylines, captions and a leading date are collected into their fields as they are removed.
 
 Speed: a page has a few hundred lines and the flow strips every page, so the lexicon never runs line by line.
-The lines are joined once; line keys are folded in one byte-level pass; whole-line patterns are one alternation
-per match kind run over the whole page (patterns that start with literal words are tried only on the lines a
-trie of those words finds); ``contains`` patterns are found by their literal heads in one Aho-Corasick pass.
+Everything that depends on a line's text alone (key, counts, lexicon rule, score) is worked out once per
+distinct text and kept in a dict; :func:`strip_chrome_many` shares it across a batch, where menus, footers and
+share calls recur. The new texts are joined once; line keys are folded in one byte-level pass; whole-line
+patterns are one alternation per match kind run over all of them (patterns that start with literal words are
+tried only on the lines a trie of those words finds); ``contains`` patterns are found by their literal heads in
+one Aho-Corasick pass, and are kept inside their line, so that a line's rule never depends on its neighbours.
+What depends on the page (a caption above a credit line, the site's learned chrome, a dateline) is added after.
 """
 from __future__ import annotations
 

@@ -4,8 +4,8 @@
 Usage: .venv/bin/python scripts/bench_chrome.py [--bench DIR] [--rounds N]
 
 Texts are read and decoded once up front; only the stripper is timed (best of N rounds, one process), two ways:
-``strip_chrome`` on each text alone, and ``strip_chrome_many`` over the whole set as one batch (what the flow
-does: lines repeated across the batch are worked out once; each round starts with an empty cache).
+``strip_chrome`` on each text alone, and ``strip_chrome_many`` over the whole set as one batch (lines repeated
+across the batch are worked out once; each round starts with an empty cache, so no round sees an earlier one's).
 """
 from __future__ import annotations
 

@@ -60,6 +60,8 @@ LEAD_WINDOW = 4
 # Prose lines: at least this many words, or a sentence of at least this many.
 LONG_LINE_WORDS = 15
 SENTENCE_WORDS = 7
+# strip_chrome_many keeps at most about this many distinct lines (a few hundred bytes each) before starting afresh.
+LINE_CACHE_MAX = 200_000
 # Whole-line patterns are tried on lines up to this long; longer lines are prose or a page copy.
 WHOLE_LINE_MAX_CHARS = 240
 # A single line this long that contains two of the page's paragraphs is a flattened copy of the article.
@@ -800,11 +802,13 @@ def strip_chrome_many(texts: Iterable[str], *, lexicon: ChromeLexicon,
     ['A', 'B']
     """
     cache: dict[str, tuple] = {}
-    if isinstance(site_chrome, (set, frozenset)):
-        return [strip_chrome(text, lexicon=lexicon, site_chrome=site_chrome, extracted=extracted, line_cache=cache)
-                for text in texts]
-    return [strip_chrome(text, lexicon=lexicon, site_chrome=chrome, extracted=extracted, line_cache=cache)
-            for text, chrome in zip(texts, site_chrome, strict=True)]
+    chromes = repeat(site_chrome) if isinstance(site_chrome, (set, frozenset)) else site_chrome
+    out = []
+    for text, chrome in zip(texts, chromes) if chromes is not site_chrome else zip(texts, chromes, strict=True):
+        if len(cache) > LINE_CACHE_MAX:  # a long batch: start afresh rather than hold every line it had
+            cache.clear()
+        out.append(strip_chrome(text, lexicon=lexicon, site_chrome=chrome, extracted=extracted, line_cache=cache))
+    return out
 
 
 def strip_chrome(text: str, *, lexicon: ChromeLexicon, site_chrome: frozenset[str] = frozenset(),

@@ -54,6 +54,8 @@ mn mr ms mt my na nb nd ne ng nl nn no nr nv ny oc oj om or os pa pi pl ps pt qu
 se sg si sk sl sm sn so sq sr ss st su sv sw ta te tg th ti tk tl tn to tr ts tt tw ty ug uk ur uz ve vi
 vo wa wo xh yi yo za zh zu
 """.split())
+# Exactly one code: \Z, not $, which would also accept a trailing newline.
+ISO_639_1_REGEX = "^(?:" + "|".join(sorted(ISO_639_1)) + r")\Z"
 # A byline is a person, not a clock: "5 minutes ago", "12:30", "Updated 2024".
 AUTHOR_NOT_A_TIME = r"(?i)(?:\d|\bago\b|\bupdated\b|\bminutes?\b|\bhours?\b)"
 AUTHOR_NOT_STAFF = r"(?i)(?:^|; )(?:staff|editor|editors|admin|newsroom|news desk|reporter)(?:$|; )"
@@ -110,8 +112,10 @@ def build_rules(inputs: SuiteInputs, *, today: dt.date | None = None) -> list[Ru
         rule("published_at_in_range", WARNING, gxe.ExpectColumnValuesToBeBetween(
             column="published_at_ts", min_value=earliest, max_value=tomorrow), "published_at"),
         rule("language_present", WARNING, gxe.ExpectColumnValuesToNotBeNull(column="language")),
-        rule("language_iso_639_1", CRITICAL, gxe.ExpectColumnValuesToBeInSet(
-            column="language", value_set=sorted(ISO_639_1))),
+        # A regex, not a 184-value set: GX rebuilds each expectation's configuration about 140 times
+        # per run and a long value_set made this one rule cost 20 ms per batch (the rest cost 3).
+        rule("language_iso_639_1", CRITICAL, gxe.ExpectColumnValuesToMatchRegex(
+            column="language", regex=ISO_639_1_REGEX)),
         rule("title_present", WARNING, gxe.ExpectColumnValuesToNotBeNull(column="title")),
         rule("title_length", WARNING, gxe.ExpectColumnValueLengthsToBeBetween(
             column="title", min_value=MIN_TITLE_CHARS, max_value=MAX_TITLE_CHARS)),

@@ -1,13 +1,17 @@
-"""Time the articles suite on synthetic rows: `python scripts/bench_validation.py [--rows 100000]`.
+"""Time the articles suite on synthetic rows: `python scripts/bench_validation.py [--rows 100000] [--batch-size 5000]`.
 
 The rows are generated (random words, a few planted failures), never benchmark text. The suite
 gets the chrome residue patterns and alias variants from the project's seeds, as in a real run.
-Budget: 100,000 rows in under 10 s (frame building plus the GX checkpoint run).
+Budget: 100,000 rows in under 10 s (frame building plus the GX validation, GX import and suite
+set-up excluded: they happen once per run and are printed apart). The rows are validated twice:
+as one frame, and in batches of --batch-size as the flow does; GX has a fixed cost per validation
+run, so the batched figure is the one a flow run sees. Both must be inside the budget.
 """
 from __future__ import annotations
 
 import argparse
 import csv
+import os
 import random
 import re
 import sys
@@ -95,6 +99,7 @@ def synthetic_rows(count: int, *, seed: int = 6) -> list[dict]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--batch-size", type=int, default=5_000, help="rows per validation run, as in the flow (0: skip)")
     args = parser.parse_args(argv)
 
     rows = synthetic_rows(args.rows)
@@ -109,13 +114,39 @@ def main(argv: list[str] | None = None) -> int:
     total = time.perf_counter() - started
 
     chars = sum(len(r["body"]) for r in rows) / 1e6
-    print(f"rows {len(rows):,}  body text {chars:.0f} M chars  expectations {len(validator.rules)}")
-    print(f"suite set-up {setup:.2f} s (GX import and context, once per run)")
-    print(f"validation {total:.2f} s  (frame {framed:.2f} s, checkpoint {total - framed:.2f} s)  "
-          f"{len(rows) / total:,.0f} rows/s  budget {BUDGET_SECONDS:.0f} s: {'ok' if total < BUDGET_SECONDS else 'OVER'}")
+    print(f"rows {len(rows):,}  body text {chars:.0f} M chars  expectations {len(validator.rules)}  "
+          f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
+    print(f"suite set-up {setup:.2f} s (GX import and context, once per run; not in the figures below)")
+    print(f"one frame: {total:.2f} s  (frame {framed:.2f} s, GX validation {total - framed:.2f} s)  "
+          f"{len(rows) / total:,.0f} rows/s  budget {BUDGET_SECONDS:.0f} s: {_verdict(total)}")
     print(f"critical rows {len(outcome.critical):,}  warning rows {len(outcome.warnings):,}  "
           f"failures by rule {dict(sorted(outcome.rule_failures.items()))}")
-    return 0 if total < BUDGET_SECONDS else 1
+    worst = total
+    if args.batch_size:
+        batched, outcome = _batched(validator, rows, args.batch_size)
+        worst = max(worst, batched)
+        count = -(-len(rows) // args.batch_size)
+        print(f"{count} batches of {args.batch_size:,}: {batched:.2f} s  ({batched / count * 1000:.0f} ms per batch)  "
+              f"budget {BUDGET_SECONDS:.0f} s: {_verdict(batched)}")
+        print(f"critical rows {len(outcome.critical):,}  warning rows {len(outcome.warnings):,}")
+    return 0 if worst < BUDGET_SECONDS else 1
+
+
+def _batched(validator: ArticleValidator, rows: list[dict], size: int):
+    """Seconds to build and validate ``rows`` in frames of ``size``, and the outcome with global row numbers."""
+    from expectations.articles import SuiteResult
+
+    merged = SuiteResult()
+    started = time.perf_counter()
+    for offset in range(0, len(rows), size):
+        outcome = validator.validate(validation_frame(rows[offset:offset + size]))
+        merged.critical.update({offset + row: names for row, names in outcome.critical.items()})
+        merged.warnings.update({offset + row: names for row, names in outcome.warnings.items()})
+    return time.perf_counter() - started, merged
+
+
+def _verdict(seconds: float) -> str:
+    return "ok" if seconds < BUDGET_SECONDS else "OVER"
 
 
 if __name__ == "__main__":

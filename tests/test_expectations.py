@@ -129,6 +129,12 @@ def test_iso_639_1_is_the_real_code_list():
     assert {"en", "tr", "uk", "zh", "he"} <= ISO_639_1 and not {"zxx", "arz", "iw", "eng"} & ISO_639_1
 
 
+@pytest.mark.parametrize("code", ["en\n", " en", "e", "enx", "EN"])
+def test_language_regex_accepts_only_a_bare_code(validator, code):
+    result = validator.validate(validation_frame([{**good_row(0), "language": code}]))
+    assert "language_iso_639_1" in result.critical.get(0, [])
+
+
 def test_missing_reference_data_is_reported_not_silent():
     bare = ArticleValidator(SuiteInputs())
     assert "no_chrome_residue" not in bare.rules and "names_normalized" not in bare.rules

@@ -71,9 +71,13 @@ def _clean_job(article, context):
     """Decoded Article -> cleaned, structured, normalized Article without the decoded input text."""
     from transforms.pipeline import clean_article, normalize_article, structure_article
 
-    refs = _STATE["refs"]
+    from transforms.chrome import LINE_CACHE_MAX
+
+    refs, line_cache = _STATE["refs"], _STATE["line_cache"]
+    if len(line_cache) > LINE_CACHE_MAX:
+        line_cache.clear()
     site_chrome = context.get(article.site or "", frozenset()) if article.input_format == "text" else frozenset()
-    cleaned = clean_article(article, refs=refs, site_chrome=site_chrome)
+    cleaned = clean_article(article, refs=refs, site_chrome=site_chrome, line_cache=line_cache)
     return replace(normalize_article(structure_article(cleaned), refs=refs), text="")
 
 
@@ -82,6 +86,7 @@ JOBS: dict[str, Callable[[Any, Any], Any]] = {"decode": _decode_job, "clean": _c
 
 def _setup(refs) -> None:
     _STATE["refs"] = refs
+    _STATE["line_cache"] = {}  # what the chrome stripper knows of each line text, valid for these refs only
 
 
 def _warm_up() -> None:

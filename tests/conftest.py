@@ -45,16 +45,26 @@ def seeds_run(prefect_harness, tmp_path_factory):
     return out, summary
 
 
+_DIGITS = "zero one two three four five six seven eight nine".split()
+
+
 def write_corpus(folder: Path, count: int, *, start: int = 0, site: str = "example-news") -> list[Path]:
-    """``count`` distinct plain-text articles under ``folder/site``: the seed articles with a numbered closing line."""
-    seeds = sorted(SEED_ARTICLES.glob("*.txt"))
+    """``count`` distinct plain-text articles under ``folder/site``: the seed articles with a numbered lead line."""
+    # The two sample articles without site chrome: a lead line added to a page with a header would
+    # rightly be cut as chrome, leaving bodies identical (exact duplicates, not stored twice).
+    seeds = sorted(SEED_ARTICLES.glob("*.txt"))[3:]
     target = folder / site
     target.mkdir(parents=True, exist_ok=True)
     paths = []
     for number in range(start, start + count):
         text = seeds[number % len(seeds)].read_text(encoding="utf-8")
         path = target / f"article-{number:05d}.txt"
-        path.write_text(f"{text.rstrip()}\n\nThis is report number {number} in the series.\n", encoding="utf-8")
+        # Spelled out and in a full sentence: the stripper learns a site's short repeated lines (digits
+        # folded to 0) as chrome, and a body that became identical to another would be an exact duplicate.
+        spelled = " ".join(_DIGITS[int(digit)] for digit in str(number))
+        # At the top: after the article, the stripper rightly cuts it with the related-stories tail.
+        lead = f"The regional desk filed this as report {spelled} in its series on the peacekeeping talks."
+        path.write_text(f"{lead}\n\n{text.strip()}\n", encoding="utf-8")
         paths.append(path)
     return paths
 

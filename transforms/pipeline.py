@@ -41,8 +41,13 @@ def decode_document(doc: RawDocument) -> Article:
     return replace(base, text=text, repairs=repairs, input_format="html" if is_html else "text")
 
 
-def clean_article(article: Article, *, refs: References, site_chrome: frozenset[str] = frozenset()) -> Article:
-    """Remove site chrome: trafilatura for HTML, the line stripper for plain text."""
+def clean_article(article: Article, *, refs: References, site_chrome: frozenset[str] = frozenset(),
+                  line_cache: dict | None = None) -> Article:
+    """Remove site chrome: trafilatura for HTML, the line stripper for plain text.
+
+    ``line_cache`` lets consecutive calls share what the stripper learned about each distinct line
+    (see :func:`transforms.chrome.strip_chrome_many`); it is private to ``refs.lexicon``.
+    """
     if article.quarantined:
         return article
     if article.input_format == "html":
@@ -51,7 +56,8 @@ def clean_article(article: Article, *, refs: References, site_chrome: frozenset[
             repaired_body, fixes = repair_text(page.body)
             page = replace(page, body=repaired_body, title=page.title and repair_text(page.title)[0])
             article = replace(article, repairs=article.repairs + fixes)
-        stripped = strip_chrome(page.body, lexicon=refs.lexicon, site_chrome=site_chrome, extracted=True)
+        stripped = strip_chrome(page.body, lexicon=refs.lexicon, site_chrome=site_chrome, extracted=True,
+                                line_cache=line_cache)
         # Bylines the text stripper finds in the body are raw; keep them only as clean person names.
         authors = page.authors or clean_authors(stripped.authors, site_names=(page.site_name or "", page.hostname or ""))
         stripped = replace(stripped, authors=())
@@ -68,7 +74,7 @@ def clean_article(article: Article, *, refs: References, site_chrome: frozenset[
             tags=page.tags,
         )
     else:
-        stripped = strip_chrome(article.text, lexicon=refs.lexicon, site_chrome=site_chrome)
+        stripped = strip_chrome(article.text, lexicon=refs.lexicon, site_chrome=site_chrome, line_cache=line_cache)
     removed_share = len(stripped.chrome) / stripped.input_lines if stripped.input_lines else 0.0
     article = replace(
         article,

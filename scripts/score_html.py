@@ -12,7 +12,6 @@ Usage: .venv/bin/python scripts/score_html.py [--bench DIR] [--out PRED.json] [-
 from __future__ import annotations
 
 import argparse
-import csv
 import gzip
 import json
 import re
@@ -26,7 +25,7 @@ sys.path.insert(0, str(ROOT))
 
 import trafilatura  # noqa: E402
 
-from transforms.chrome import LEXICON_FILES, ChromeLexicon  # noqa: E402
+from scripts.score_text import load_lexicon  # noqa: E402
 from transforms.decode import looks_like_html  # noqa: E402
 from transforms.html import extract_html  # noqa: E402
 from transforms.names import AliasTable  # noqa: E402
@@ -35,15 +34,6 @@ from transforms.records import RawDocument  # noqa: E402
 
 DEFAULT_BENCH = ROOT.parent / "shared" / "bench"
 SUFFIX = ".html.gz"
-
-
-def load_lexicon(seeds: Path = ROOT / "seeds") -> ChromeLexicon:
-    """The shipped chrome lexicon, read straight from the seed CSVs."""
-    tables = {}
-    for name in LEXICON_FILES:
-        with (seeds / name).open(newline="", encoding="utf-8") as handle:
-            tables[name] = list(csv.DictReader(handle))
-    return ChromeLexicon.from_tables(tables)
 
 
 def read_pages(bench_html: Path) -> dict[str, bytes]:

@@ -12,7 +12,6 @@ name), so repeated chrome-like lines across the batch become ``site_chrome`` key
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import subprocess
 import sys
@@ -21,7 +20,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from transforms.chrome import LEXICON_FILES, ChromeLexicon, count_line_keys, site_chrome_keys  # noqa: E402
+from flows.seeds import load_references  # noqa: E402
+from transforms.chrome import ChromeLexicon, count_line_keys, site_chrome_keys  # noqa: E402
 from transforms.names import AliasTable  # noqa: E402
 from transforms.pipeline import References, clean_article, decode_document  # noqa: E402
 from transforms.records import RawDocument  # noqa: E402
@@ -30,12 +30,8 @@ DEFAULT_BENCH = ROOT.parent / "shared" / "bench"
 
 
 def load_lexicon(seeds: Path = ROOT / "seeds") -> ChromeLexicon:
-    """The shipped chrome lexicon, read straight from the seed CSVs."""
-    tables = {}
-    for name in LEXICON_FILES:
-        with (seeds / name).open(newline="", encoding="utf-8") as handle:
-            tables[name] = list(csv.DictReader(handle))
-    return ChromeLexicon.from_tables(tables)
+    """The shipped chrome lexicon, through the project's seed loader (validated, cached)."""
+    return load_references(seeds).lexicon
 
 
 def predict(bench_text: Path, *, learn: bool = True) -> dict[str, str]:

@@ -1,7 +1,8 @@
 """Speed and memory benchmark of the real `newsclean run` (``make bench``); prints figures, asserts nothing.
 
-Builds corpora from ../shared/bench (text copies and HTML pages; each copy gets a numbered line so
-every document is distinct and nothing is skipped as already stored), runs the CLI as a subprocess,
+Builds corpora from ../shared/bench (text copies and HTML pages; each copy gets a sentence naming its
+number in words inside the article itself, in the longest line of a text page and the longest <p> of an
+HTML page, so every cleaned body is distinct and nothing is dropped as an exact copy of a stored body), runs the CLI as a subprocess,
 and reports documents/s and MB/s over the flow's own run time (Prefect start-up excluded; the
 wall time is printed too), peak RSS of the whole process tree, and per-stage seconds.
 
@@ -23,6 +24,7 @@ import gzip
 import json
 import multiprocessing
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -39,13 +41,59 @@ def build_text(folder: Path, count: int) -> int:
     """``count`` distinct text documents from the bench text copies; returns total bytes."""
     sources = sorted((BENCH / "text").glob("*.txt"))
     texts = [p.read_bytes() for p in sources]
-    return _write_copies(folder, count, texts, ".txt", lambda n: f"\n\nCopy {n} of this page.\n".encode())
+    return _write_copies(folder, count, texts, ".txt", _mark_text_page)
 
 
 def build_html(folder: Path, count: int) -> int:
     sources = sorted((BENCH / "html").glob("*.html.gz"))
     pages = [gzip.decompress(p.read_bytes()) for p in sources]
-    return _write_copies(folder, count, pages, ".html", lambda n: f"\n<!-- copy {n} -->\n".encode())
+    return _write_copies(folder, count, pages, ".html", _mark_html_page)
+
+
+_DIGITS = "zero one two three four five six seven eight nine".split()
+_PARAGRAPH = re.compile(rb"<p[\s>].*?</p>", re.S | re.I)
+
+
+def _copy_sentence(number: int) -> bytes:
+    """A sentence unique to copy ``number``, in words: a line or a numeral alone could be cut as chrome."""
+    return f" This is bench copy {' '.join(_DIGITS[int(d)] for d in str(number))}. ".encode()
+
+
+def _mark_text_page(body: bytes, number: int) -> bytes:
+    """The copy sentence after the first sentence of a body line of the page, so the cleaner keeps it.
+
+    The middle one of the long lines that end a sentence: the longest line is chrome on some pages (an
+    archive list, a byline blurb) and a sentence put there is stripped with it.
+    """
+    lines = body.split(b"\n")
+    index = _middle_prose(lines)
+    lines[index] = _insert_after_sentence(lines[index], _copy_sentence(number))
+    return b"\n".join(lines)
+
+
+def _mark_html_page(page: bytes, number: int) -> bytes:
+    """The copy sentence inside a body <p> element of the page (the middle long one), after its first sentence."""
+    spans = [m.span() for m in _PARAGRAPH.finditer(page)]
+    if not spans:
+        return page + f"\n<p>{_copy_sentence(number).decode()}</p>\n".encode()
+    start, end = spans[_middle_prose([page[a + 2:b - 4].split(b">", 1)[-1] for a, b in spans])]
+    return page[:start] + _insert_after_sentence(page[start:end], _copy_sentence(number)) + page[end:]
+
+
+def _middle_prose(texts: list[bytes]) -> int:
+    """Index of the middle text among those over 120 bytes that end a sentence; else of the longest."""
+    prose = [i for i, text in enumerate(texts) if len(text) > 120 and text.rstrip().endswith(_SENTENCE_ENDS)]
+    return prose[len(prose) // 2] if prose else max(range(len(texts)), key=lambda i: len(texts[i]))
+
+
+_SENTENCE_ENDS = (b".", b'."', ".\u201d".encode())
+
+
+def _insert_after_sentence(text: bytes, sentence: bytes) -> bytes:
+    cut = text.find(b". ")
+    if cut < 0:
+        return text + sentence
+    return text[:cut + 1] + sentence.rstrip() + text[cut + 1:]
 
 
 def _write_copies(folder: Path, count: int, bodies: list[bytes], suffix: str, mark) -> int:
@@ -57,7 +105,7 @@ def _write_copies(folder: Path, count: int, bodies: list[bytes], suffix: str, ma
     for number in range(count):
         site = folder / f"site-{number % SITES:02d}" / f"{number // 1000:04d}"
         site.mkdir(parents=True, exist_ok=True)
-        data = bodies[number % len(bodies)] + mark(number)
+        data = mark(bodies[number % len(bodies)], number)
         (site / f"doc-{number:07d}{suffix}").write_bytes(data)
         total += len(data)
     marker.write_text(str(total))
@@ -216,7 +264,7 @@ def main() -> None:
         print(f"html pipeline / bare trafilatura: {pipeline_rate / bare:.2f}x")
     if "noop" in parts:
         folder, out = args.work / "noop", args.work / "out-noop"
-        _write_copies(folder, args.noop, [b"A short line of text.\n"], ".txt", lambda n: f"{n}\n".encode())
+        _write_copies(folder, args.noop, [b"A short line of text.\n"], ".txt", lambda body, n: body + f"{n}\n".encode())
         seed_ledger(folder, out)
         again = run_cli([folder], out, "--workers", str(args.workers), fresh=False)
         print(f"nothing new over {again['skipped_unchanged']:,} files in the ledger: {again['seconds']:.2f} s flow time "

@@ -32,7 +32,7 @@ from bisect import bisect_right
 from itertools import accumulate, compress, repeat
 from operator import add, eq, is_not, itemgetter
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -552,37 +552,10 @@ def _strong_phrase(key: str) -> bool:
     return len(key.split()) >= 2 or len(key) >= 6
 
 
-def _split_top(pattern: str) -> list[str] | None:
-    """``pattern`` split at its top-level ``|``, or None when its brackets do not balance."""
-    parts, depth, start, i, in_class = [], 0, 0, 0, False
-    while i < len(pattern):
-        char = pattern[i]
-        if char == "\\":
-            i += 2
-            continue
-        if in_class:
-            in_class = char != "]"
-        elif char == "[":
-            in_class = True
-            i += 1
-            if pattern[i:i + 1] == "^":
-                i += 1
-            if pattern[i:i + 1] == "]":  # a "]" first in a class is a literal
-                i += 1
-            continue
-        elif char == "(":
-            depth += 1
-        elif char == ")":
-            depth -= 1
-        elif char == "|" and depth == 0:
-            parts.append(pattern[start:i])
-            start = i + 1
-        i += 1
-    return None if depth or in_class else parts + [pattern[start:]]
-
-
-def _group_end(pattern: str, start: int) -> int:
-    """Index just past the group that opens at ``pattern[start]``, or -1."""
+def _structure(pattern: str, start: int = 0) -> Iterator[tuple[int, str, int]]:
+    """``(index, char, depth)`` of each ``(``, ``)`` and ``|`` of ``pattern`` outside escapes and character
+    classes, ``depth`` being the group depth after the character; then ``(-1, "", depth)`` with a depth below
+    zero when a class is left open (unbalanced)."""
     depth, i, in_class = 0, start, False
     while i < len(pattern):
         char = pattern[i]
@@ -595,15 +568,32 @@ def _group_end(pattern: str, start: int) -> int:
             in_class = True
             if pattern[i + 1:i + 2] == "^":
                 i += 1
-            if pattern[i + 1:i + 2] == "]":
+            if pattern[i + 1:i + 2] == "]":  # a "]" first in a class is a literal
                 i += 1
-        elif char == "(":
-            depth += 1
-        elif char == ")":
-            depth -= 1
-            if not depth:
-                return i + 1
+        elif char in "()|":
+            depth += {"(": 1, ")": -1, "|": 0}[char]
+            yield i, char, depth
         i += 1
+    yield -1, "", -1 if in_class else depth
+
+
+def _split_top(pattern: str) -> list[str] | None:
+    """``pattern`` split at its top-level ``|``, or None when its brackets do not balance."""
+    parts, start = [], 0
+    for i, char, depth in _structure(pattern):
+        if char == "|" and depth == 0:
+            parts.append(pattern[start:i])
+            start = i + 1
+        elif not char:
+            return None if depth else parts + [pattern[start:]]
+    return None
+
+
+def _group_end(pattern: str, start: int) -> int:
+    """Index just past the group that opens at ``pattern[start]``, or -1."""
+    for i, char, depth in _structure(pattern, start):
+        if char == ")" and depth == 0:
+            return i + 1
     return -1
 
 

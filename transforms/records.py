@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+from functools import cached_property
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import NamedTuple
@@ -27,7 +28,7 @@ class RawDocument:
     title: str | None = None
     read_error: str | None = None
 
-    @property
+    @cached_property  # hashed once, in the reading process; the value travels with the pickled document
     def doc_id(self) -> str:
         """Content hash of the raw bytes: stable across runs and machines.
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import ast
 import csv
 import json
+import pickle
 import re
 from collections import Counter
 from pathlib import Path
@@ -249,7 +250,7 @@ def test_chrome_module_is_pure():
     imported = {alias.name.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
     imported |= {node.module.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module}
     # ahocorasick is pure computation (a string automaton), like re.
-    assert imported <= {"__future__", "ahocorasick", "bisect", "collections", "dataclasses", "itertools", "operator", "re",
+    assert imported <= {"__future__", "ahocorasick", "ahocorasick_rs", "bisect", "collections", "dataclasses", "itertools", "operator", "re",
                         "string", "typing", "unicodedata", "transforms"}
     assert not re.search(r"\bopen\(|os\.environ|Path\(", Path(chrome.__file__).read_text(encoding="utf-8"))
 
@@ -303,3 +304,17 @@ def test_numbered_items_and_table_rows_stay_in_the_article(lexicon):
     body = strip_chrome(text, lexicon=lexicon).body
     assert all(line in body for line in items[::2] + rows)
     assert "Home" not in body.splitlines() and "Menu" not in body.splitlines()
+
+
+def test_contains_rules_same_with_either_automaton(lexicon, monkeypatch):
+    """ahocorasick_rs is optional: pyahocorasick must find the same contains rules."""
+    lines = ["Jane Doe is a reporter for the Daily Bugle.", "Jane Doe is a fine cook and a gardener", "© 2019 Example",
+             "We use cookies to improve your experience.", "A storm hit the coast. (Photo: AFP)", "Plain prose line."]
+    view = chrome._Document(lines)
+    expected = lexicon._contains_rules(view)
+    assert pickle.loads(pickle.dumps(lexicon))._contains_rules(view) == expected  # worker processes get it pickled
+    monkeypatch.setattr(chrome, "_ahocorasick_rs", None)
+    fallback = chrome.ChromeLexicon.from_rows(
+        [{"pattern": p, "match": m, "rule": r} for p, m, r in lexicon.rows], [], [])
+    assert fallback._contains_rules(view) == expected
+    assert expected[0] == "author_bio" and 1 not in expected

@@ -38,6 +38,11 @@ from typing import NamedTuple
 
 from transforms.records import RemovedLine
 
+try:  # optional: a faster Aho-Corasick for the lexicon's literal heads (see _head_finder)
+    import ahocorasick_rs as _ahocorasick_rs
+except ImportError:  # pragma: no cover - depends on the environment
+    _ahocorasick_rs = None
+
 LEXICON_FILES: tuple[str, ...] = ("chrome_phrases.csv", "tail_markers.csv", "chrome_stopwords.csv")
 
 # A line key must occur in at least this many documents of a site before it counts as that site's chrome:
@@ -188,14 +193,18 @@ class _LineScan(NamedTuple):
 
 class _ContainsScan(NamedTuple):
     """``contains`` patterns (both kinds, numbered in table order): literal heads found in the lower-cased text
-    by Aho-Corasick, the pattern tried where a head starts; patterns without a head run over the whole text."""
+    by Aho-Corasick, the pattern tried where a head starts; a line-start pattern that opens with a look-ahead for
+    literals (``^(?=.*(?:reporter|editor))...``) is tried at the start of the lines that hold one; other patterns
+    without a head run over the whole text."""
 
-    heads: object  # ahocorasick.Automaton: lower-cased head -> (length, pattern numbers), or None
+    heads: _HeadFinder | None
     patterns: tuple[re.Pattern[str], ...]
     cased: tuple[bool, ...]
     rules: tuple[str, ...]
     scanned: tuple[tuple[int, re.Pattern[str], bool], ...]  # (number, pattern, anchored) run with finditer
     cased_headed: tuple[int, ...]  # cased patterns with heads: scanned whole when lower-casing moved offsets
+    head_numbers: tuple[tuple[int, ...], ...] = ()  # head index -> the patterns tried where it starts
+    needy: frozenset[int] = frozenset()  # patterns tried at the start of the line that holds a head
 
 
 @dataclass(frozen=True)
@@ -381,17 +390,16 @@ class ChromeLexicon:
             # original, which only lines up when lower-casing kept every length (else it is scanned below).
             aligned = lowered is joined or len(lowered) == len(joined)
             if scan.heads is not None:
-                patterns, cased = scan.patterns, scan.cased
-                for end, (length, numbers) in scan.heads.iter(lowered):
-                    start = end - length + 1
+                patterns, cased, head_numbers, needy = scan.patterns, scan.cased, scan.head_numbers, scan.needy
+                for index, start in scan.heads.find(lowered):
                     line = -1
-                    for number in numbers:
+                    for number in head_numbers[index]:
                         if cased[number] and not aligned:
                             continue
                         if line < 0:
                             line = bisect_right(starts0, start) - 1
-                        if best.get(line, 1 << 30) > number and \
-                                patterns[number].match(joined if cased[number] else lowered, start):
+                        if best.get(line, 1 << 30) > number and patterns[number].match(
+                                joined if cased[number] else lowered, starts0[line] if number in needy else start):
                             best[line] = number
             for number, pattern, anchored in scan.scanned:
                 text, starts = (joined, view.starts) if scan.cased[number] else (lowered, starts0)
@@ -444,31 +452,65 @@ def _line_scan(patterns: list[tuple[int, str]], *, cased: bool) -> _LineScan:
 
 def _contains_scan(rows: list[tuple[str, bool, str]]) -> _ContainsScan:
     """Index ``contains`` rows by their literal heads (see :func:`_heads`)."""
-    import ahocorasick  # here, not at import time, so a lexicon without contains rows needs nothing
-
     by_head: dict[str, list[int]] = {}
     scanned: list[tuple[int, re.Pattern[str], bool]] = []
+    needy: set[int] = set()
     for number, (pattern, _cased, _rule) in enumerate(rows):
         heads = _heads(pattern)
-        if heads:
-            for head in heads:
+        needs = _needs(pattern[1:]) if pattern.startswith("^") and not heads else ()
+        if heads or needs:
+            for head in heads or needs:
                 by_head.setdefault(head.lower(), []).append(number)
+            if needs:
+                needy.add(number)
         elif pattern.startswith("^") and len(_split_top(pattern) or ()) == 1:
             # A line-start pattern: search for the newline before the line (a literal the engine jumps to).
             scanned.append((number, re.compile("\n(?:" + _one_line(pattern[1:]) + ")", re.MULTILINE), True))
         else:
             scanned.append((number, re.compile(_one_line(pattern), re.MULTILINE), False))
-    automaton = None
-    if by_head:
-        automaton = ahocorasick.Automaton()
-        for head, numbers in by_head.items():
-            automaton.add_word(head, (len(head), tuple(numbers)))
-        automaton.make_automaton()
     # Each pattern is kept inside its line (see _one_line): "anywhere in the line", so a line's rule never depends
     # on the line after it and can be remembered by the line's text (see _features).
-    return _ContainsScan(automaton, tuple(re.compile(_one_line(pattern), re.MULTILINE) for pattern, _c, _r in rows),
+    return _ContainsScan(_HeadFinder(list(by_head)) if by_head else None,
+                         tuple(re.compile(_one_line(pattern), re.MULTILINE) for pattern, _c, _r in rows),
                          tuple(cased for _p, cased, _r in rows), tuple(rule for _p, _c, rule in rows), tuple(scanned),
-                         tuple(number for number in sorted({n for ns in by_head.values() for n in ns}) if rows[number][1]))
+                         tuple(number for number in sorted({n for ns in by_head.values() for n in ns}) if rows[number][1]),
+                         head_numbers=tuple(tuple(numbers) for numbers in by_head.values()), needy=frozenset(needy))
+
+
+class _HeadFinder:
+    """Where literal heads start in a text, by Aho-Corasick: ahocorasick_rs where it is installed (a Rust automaton
+    with SIMD prefilters, about four times as fast over a page), else pyahocorasick. Pickled as its heads (worker
+    processes get the lexicon that way; the Rust automaton does not pickle) and rebuilt on arrival."""
+
+    __slots__ = ("heads", "_lengths", "_automaton", "_rust")
+
+    def __init__(self, heads: Sequence[str]) -> None:
+        self.heads = tuple(heads)
+        self._lengths = tuple(map(len, self.heads))
+        self._rust = _ahocorasick_rs is not None
+        if self._rust:
+            self._automaton = _ahocorasick_rs.AhoCorasick(list(self.heads))
+        else:
+            import ahocorasick  # here, not at import time, so a lexicon without contains rows needs nothing
+
+            self._automaton = ahocorasick.Automaton()
+            for index, head in enumerate(self.heads):
+                self._automaton.add_word(head, index)
+            self._automaton.make_automaton()
+
+    def __reduce__(self) -> tuple:
+        return _HeadFinder, (self.heads,)
+
+    def find(self, text: str) -> Iterable[tuple[int, int]]:
+        """``(head index, start)`` of every occurrence of a head in ``text``, overlapping ones too.
+
+        >>> sorted(_HeadFinder(["ab", "b"]).find("xab"))
+        [(0, 1), (1, 2)]
+        """
+        if self._rust:
+            return map(_FIRST_TWO, self._automaton.find_matches_as_indexes(text, overlapping=True))
+        lengths = self._lengths
+        return ((index, end - lengths[index] + 1) for end, index in self._automaton.iter(text))
 
 
 def _trie_pattern(words: Iterable[str]) -> str:
@@ -734,6 +776,7 @@ class _Line(NamedTuple):
 
 # Field getters for C-level maps over lines (no Python loop per line).
 _TEXT, _KEY, _NUMERIC, _RULE, _FIRST = itemgetter(0), itemgetter(1), itemgetter(6), itemgetter(8), itemgetter(0)
+_FIRST_TWO = itemgetter(0, 1)
 
 
 def line_key(line: str) -> str:

@@ -187,6 +187,8 @@ class _LineScan(NamedTuple):
     by_head: Mapping[str, tuple[tuple[str, int, re.Pattern[str]], ...]]
     # Patterns that open with a look-ahead for a literal, "(?=.*LITERAL)": tried on the lines that contain one.
     needy: tuple[tuple[tuple[str, ...], int, re.Pattern[str]], ...]
+    needy_heads: "_HeadFinder | None"  # every literal of ``needy``, found in one pass
+    needy_of: tuple[tuple[tuple[int, re.Pattern[str]], ...], ...]  # literal index -> (N, pattern) that need it
     headless: re.Pattern[str] | None  # over "\n" + joined lines + "\n": each match is one whole line
     headless_line: re.Pattern[str] | None  # fullmatch on one line, for lines a document match ran across
 
@@ -360,21 +362,18 @@ class ChromeLexicon:
                         if line.startswith(head) and pattern.fullmatch(line):
                             best[i] = number
                             break
-            last = len(starts) - 1
-            for needs, number, pattern in scan.needy:
-                tried: set[int] = set()
-                for literal in needs:
-                    at = padded.find(literal)
-                    while at >= 0:
-                        i = bisect_right(starts, at) - 1
-                        if i not in tried:
-                            tried.add(i)
-                            # Longer lines never get a whole-line rule (see below): not worth a try.
-                            if len(texts[i]) <= WHOLE_LINE_MAX_CHARS and best.get(i, len(rules)) > number and \
-                                    pattern.fullmatch(lines[i]):
+            if scan.needy_heads is not None:
+                tried: set[tuple[int, int]] = set()
+                for index, at in scan.needy_heads.find(padded):
+                    i = bisect_right(starts, at) - 1
+                    # Longer lines never get a whole-line rule (see below): not worth a try.
+                    if len(texts[i]) > WHOLE_LINE_MAX_CHARS:
+                        continue
+                    for number, pattern in scan.needy_of[index]:
+                        if (i, number) not in tried:  # one try per line
+                            tried.add((i, number))
+                            if best.get(i, len(rules)) > number and pattern.fullmatch(lines[i]):
                                 best[i] = number
-                        # On from the next line: one try per line.
-                        at = padded.find(literal, starts[i + 1] - 1) if i < last else -1
             for i, number in best.items():
                 if i not in found and len(texts[i]) <= WHOLE_LINE_MAX_CHARS:
                     found[i] = rules[number]
@@ -437,6 +436,10 @@ def _line_scan(patterns: list[tuple[int, str]], *, cased: bool) -> _LineScan:
             compiled = re.compile(pattern, re.MULTILINE)
             entries.extend((head, number, compiled) for head in heads)
     heads = {head for head, _n, _p in entries}
+    needy_of: dict[str, list[tuple[int, re.Pattern[str]]]] = {}
+    for needs, number, compiled in needy:
+        for literal in needs:
+            needy_of.setdefault(literal, []).append((number, compiled))
     # The trie stops at the shortest head a line starts with; every other head of that line starts with it.
     shortest = [head for head in heads if not any(head.startswith(other) for other in heads if other != head)]
     return _LineScan(
@@ -445,6 +448,8 @@ def _line_scan(patterns: list[tuple[int, str]], *, cased: bool) -> _LineScan:
         by_head={head: tuple(sorted((entry for entry in entries if entry[0].startswith(head)), key=_number))
                  for head in shortest},
         needy=tuple(needy),
+        needy_heads=_HeadFinder(list(needy_of)) if needy_of else None,
+        needy_of=tuple(map(tuple, needy_of.values())),
         headless=re.compile(rf"\n(?:{'|'.join(headless)})(?=\n)", re.MULTILINE) if headless else None,
         headless_line=re.compile("|".join(headless), re.MULTILINE) if headless else None,
     )

@@ -990,7 +990,8 @@ def _learn_lines(new: list[str], lexicon: ChromeLexicon, cache: dict[str, tuple]
     by it), else ``_CLOSED``; ``dateline`` when the page gives it no other rule; ``long`` when it could be a page
     copy (see :func:`_page_copies`)."""
     view = _Document(new)
-    keys = _line_keys(view)
+    others: list[int] = []
+    keys = _line_keys(view, others)
     found = lexicon._contains_rules(view)
     found.update(lexicon._line_rules(view))  # a whole-line rule wins over a contains rule
     exact_get, stopwords = lexicon.exact.get, lexicon.stopwords
@@ -1003,10 +1004,12 @@ def _learn_lines(new: list[str], lexicon: ChromeLexicon, cache: dict[str, tuple]
     for i, rule in found.items():
         if not rules[i]:
             rules[i] = rule
-    for text, key, spaces, ascii, rule in zip(new, keys, map(str.count, keys, repeat(" ")), map(str.isascii, new),
-                                               rules):
+    plain = [True] * len(new)  # no character of a script written without spaces (see _line_keys)
+    for i in others:
+        plain[i] = False
+    for text, key, spaces, simple, rule in zip(new, keys, map(str.count, keys, repeat(" ")), plain, rules):
         count = spaces + 1 if key else 0
-        words = count if ascii else count + len(cjk_findall(text)) // 2
+        words = count if simple else count + len(cjk_findall(text)) // 2
         last = text[-1]
         sentence = last in terminals if last not in closers else text.rstrip(closers)[-1:] in terminals
         rule = rule or None
@@ -1023,25 +1026,31 @@ def _learn_lines(new: list[str], lexicon: ChromeLexicon, cache: dict[str, tuple]
             continue
         # Title case, stop words and Headline Case cost the most; compute them only where a later step reads them:
         # title case for lines of 3 words or more (a sentence) or 5 or more, stop words for title-case lines of 5
-        # or more and long lines without a sentence end.
+        # or more and long lines without a sentence end; none of them for a line the lexicon removes (its rule
+        # stays whatever the page adds, and no step reads a removed line's shape).
         title_case = teaser = numeric = False
         stops = 0.0
-        if count == 1:
+        if rule:
+            pass
+        elif count == 1:
             title_case = len(text) > 3 and text[0].isupper()
         elif count > 1:
             spaced = text.split(None, HEADLINE_PREFIX_WORDS + 5) if count >= long_words else text.split()
             if count < long_words and (words >= 5 or sentence):
                 capitals = [word[0].isupper() for word in spaced if len(word) > 3 and word[0].isalpha()]
                 title_case = bool(capitals) and sum(capitals) >= 0.7 * len(capitals)
-            if count >= sentence_words and rule is None and (
-                    ":" in text or not capital_forms.isdisjoint(spaced[1:HEADLINE_PREFIX_WORDS]) or
-                    len(spaced) >= HEADLINE_RUN_WORDS + 5 and _capitalised(spaced[HEADLINE_RUN_WORDS - 1])):
-                # (what _headline_prefix needs before it can say yes: most prose lines fail all three at once)
-                teaser = _headline_prefix(text, spaced)
+            if count >= sentence_words:  # _headline_prefix, its cheap tests first (most prose lines fail all three)
+                head = spaced[1:HEADLINE_PREFIX_WORDS]
+                if not capital_forms.isdisjoint(head) and sum(map(capital_forms.__contains__, head)) >= 2:
+                    teaser = True
+                elif ":" in text and _inner_dateline(text):
+                    teaser = True
+                elif len(spaced) >= HEADLINE_RUN_WORDS + 5 and _capitalised(spaced[HEADLINE_RUN_WORDS - 1]):
+                    teaser = _capital_run(spaced)
             if words >= 5 and title_case or count >= long_words and not sentence:
                 stops = sum(map(stopwords.__contains__, key.split())) / count
             if 3 <= count < long_words and "0" in key:
-                numeric = sum(not t.strip("0") for t in key.split()) >= 0.4 * count
+                numeric = list(map(str.strip, key.split(), repeat("0"))).count("") >= 0.4 * count  # all-digit words
         line = make(_Line, (text, key, words, sentence, stops, title_case, numeric, teaser, rule, tail))
         # _is_prose and _score, inline.
         if rule:
@@ -1063,9 +1072,10 @@ def _ends_sentence(text: str) -> bool:
     return text.rstrip(_CLOSERS)[-1:] in _SENTENCE_ENDS
 
 
-def _line_keys(view: _Document) -> list[str]:
+def _line_keys(view: _Document, others: list[int] | None = None) -> list[str]:
     """:func:`line_key` of every line: ASCII punctuation, digits and spaces folded in one byte-level pass; the
-    lines with other characters then go through two regex passes together (one call each, not one per line)."""
+    lines with other characters then go through two regex passes together (one call each, not one per line).
+    Their indices are appended to ``others``: no other line has a character of a script written without spaces."""
     folded = view.lowered.encode("utf-8").translate(_ASCII_KEY_FOLD).decode("utf-8")
     if not folded.isascii():
         # Curly quotes and dashes make most lines of English prose non-ASCII: fold them here, so that only
@@ -1074,7 +1084,8 @@ def _line_keys(view: _Document) -> list[str]:
             if char in folded:
                 folded = folded.replace(char, " ")
     keys = folded.split("\n")[1:-1]
-    others = []
+    if others is None:
+        others = []
     for i, key in enumerate(keys):
         if not key.isascii():
             others.append(i)
@@ -1105,13 +1116,25 @@ def _headline_prefix(text: str, words: list[str]) -> bool:
     """
     if sum(map(_CAPITAL_FUNCTION_FORMS.__contains__, words[1:HEADLINE_PREFIX_WORDS])) >= 2:
         return True
-    for match in _INNER_DATELINE.finditer(text) if ":" in text else ():  # "... headline NEW YORK: summary ..."
+    if ":" in text and _inner_dateline(text):
+        return True
+    if len(words) < HEADLINE_RUN_WORDS + 5 or not _capitalised(words[HEADLINE_RUN_WORDS - 1]):
+        return False  # the run needs its first HEADLINE_RUN_WORDS words capitalised and five more after them
+    return _capital_run(words)
+
+
+def _inner_dateline(text: str) -> bool:
+    """A wire dateline after other words: "... headline NEW YORK: summary ..."."""
+    for match in _INNER_DATELINE.finditer(text):
         before = text[:match.start()]
         trimmed = before.rstrip()
         if len(trimmed) >= 2 and len(trimmed) < len(before) and trimmed[-1] in _DATELINE_LEFT:
             return True
-    if len(words) < HEADLINE_RUN_WORDS + 5 or not _capitalised(words[HEADLINE_RUN_WORDS - 1]):
-        return False  # the run needs its first HEADLINE_RUN_WORDS words capitalised and five more after them
+    return False
+
+
+def _capital_run(words: list[str]) -> bool:
+    """The first HEADLINE_RUN_WORDS words or more capitalised, and five more words after them."""
     run = 0
     for word in words[:HEADLINE_PREFIX_WORDS]:
         core = word.lstrip("‘'\"“([¿¡")

@@ -30,17 +30,18 @@ from tqdm import tqdm
 
 from expectations.articles import ArticleValidator, SuiteInputs, validation_frame
 from flows import report as reporting
-from flows.ledger import Ledger, LedgerRow, file_sha256, ledger_key
+from flows.ledger import Ledger, LedgerRow, ledger_key
 from flows.lock import OutputLock
 from flows.seeds import load_references
 from flows.settings import crash_point, default_workers
-from flows.sources import MAX_DOCUMENT_BYTES, TOO_LARGE_RAW_KEPT, InputFile, discover, read_input
+from flows.sources import MAX_DOCUMENT_BYTES, TOO_LARGE_RAW_KEPT, InputFile, discover, read_bytes, read_input
 from flows.state import SiteLineCounts
 from flows.stories import StoryBatch, StorySession
 from flows.store import (ARTICLES, QUARANTINE, Store, article_row, publish_staged, quarantine_row, recover_staged,
                          staging_store)
 from flows.workers import DEFAULT_DOC_TIMEOUT, Failure, close_pools, leased_pool
 from transforms.chrome import site_chrome_keys
+from transforms.decode import looks_like_html
 from transforms.pipeline import References, decode_document
 from transforms.records import Article, RawDocument
 from transforms.structure import site_from_url
@@ -110,12 +111,13 @@ def read_batch(files: list[InputFile], ledger: Ledger, max_document_bytes: int) 
     batch = ReadBatch(docs=[], ledger_rows=[])
     for item in files:
         key = ledger_key(item)
-        digest = "" if item.problem else _sha256_or_empty(item)
+        data = None if item.problem else read_bytes(item)  # read once: hashed here, parsed by read_input
+        digest = hashlib.sha256(data).hexdigest() if isinstance(data, bytes) else ""
         if digest and ledger.same_content(key, digest):
             batch.unchanged_content += 1
             batch.ledger_rows.append(LedgerRow(key, item.size, item.mtime_ns, digest, 0))
             continue
-        docs = [_limit_size(doc, max_document_bytes) for doc in read_input(item)]
+        docs = [_limit_size(doc, max_document_bytes) for doc in read_input(item, data)]
         batch.docs.extend(docs)
         batch.ledger_rows.append(LedgerRow(key, item.size, item.mtime_ns, digest, len(docs)))
     return batch
@@ -132,32 +134,42 @@ def clean_batch(docs: "Opaque", site_counts: "Opaque", refs: "Opaque", options: 
 
 
 def _clean(pool, docs: list[RawDocument], site_counts: dict[str, Counter]) -> CleanedBatch:
+    """Two passes over the workers: line keys of the plain-text documents, then every document through the stages.
+
+    The raw bytes go to a worker and only the finished article comes back: a decoded page never
+    crosses the pipe. HTML pages skip the first pass (site chrome is learned from plain text only).
+    """
     sizes = [len(doc.raw) for doc in docs]
-    decoded: list[Article] = []
+    articles: list[Article | None] = [None] * len(docs)
     added: dict[str, Counter] = {}
+    text_docs = [index for index, doc in enumerate(docs) if not _looks_like_html(doc)]
     started = time.perf_counter()
-    results = pool.map("decode", docs, sizes=sizes)
-    decode_seconds = time.perf_counter() - started
-    for doc, result in zip(docs, results):
+    counted = pool.map("line_keys", [docs[i] for i in text_docs], sizes=[sizes[i] for i in text_docs])
+    learn_seconds = time.perf_counter() - started
+    for index, result in zip(text_docs, counted):
         if isinstance(result, Failure):
-            decoded.append(_failed(doc, result.reason))
-            continue
-        article, keys = result
-        if keys:
-            added.setdefault(article.site or "", Counter()).update(keys)
-        decoded.append(replace(article, raw=doc.raw) if article.quarantined else article)
+            articles[index] = _failed(docs[index], result.reason)
+        elif isinstance(result, Article):  # could not be decoded
+            articles[index] = replace(result, raw=docs[index].raw)
+        elif result[1]:
+            added.setdefault(result[0], Counter()).update(result[1])
     site_chrome = {site: site_chrome_keys(site_counts.get(site, Counter()) + counts) for site, counts in added.items()}
-    todo = [index for index, article in enumerate(decoded) if not article.quarantined]
+    todo = [index for index, article in enumerate(articles) if article is None]
     started = time.perf_counter()
-    cleaned = pool.map("clean", [decoded[i] for i in todo], site_chrome, sizes=[sizes[i] for i in todo])
+    processed = pool.map("process", [docs[i] for i in todo], site_chrome, sizes=[sizes[i] for i in todo])
     clean_seconds = time.perf_counter() - started
-    for index, result in zip(todo, cleaned):
+    for index, result in zip(todo, processed):
         if isinstance(result, Failure):
-            decoded[index] = replace(decoded[index], text="", raw=docs[index].raw, quarantine_stage="clean",
-                                     quarantine_reasons=(result.reason,))
+            articles[index] = _failed(docs[index], result.reason)
         else:
-            decoded[index] = replace(result, raw=docs[index].raw) if result.quarantined else result
-    return CleanedBatch(articles=decoded, site_counts=added, seconds={"decode": decode_seconds, "clean": clean_seconds})
+            articles[index] = replace(result, raw=docs[index].raw) if result.quarantined else result
+    return CleanedBatch(articles=articles, site_counts=added,
+                        seconds={"learn_lines": learn_seconds, "clean": clean_seconds})
+
+
+def _looks_like_html(doc: RawDocument) -> bool:
+    """What decode_document will call HTML, told from the first bytes (the worker decides for certain)."""
+    return doc.format_hint == "html" or looks_like_html(doc.raw[:4096])
 
 
 @task(name="validate", **_TASK)
@@ -444,13 +456,6 @@ def _limit_size(doc: RawDocument, max_bytes: int) -> RawDocument:
     if doc.read_error or len(doc.raw) <= max_bytes:
         return doc
     return replace(doc, raw=doc.raw[:TOO_LARGE_RAW_KEPT], read_error="too_large")
-
-
-def _sha256_or_empty(item: InputFile) -> str:
-    try:
-        return file_sha256(item.path)
-    except OSError:
-        return ""  # read_input reports why
 
 
 def _refs_key(refs: References) -> str:

@@ -99,18 +99,21 @@ def _input_file(path: Path) -> InputFile:
     return InputFile(path, stat.st_size, stat.st_mtime_ns)
 
 
-def read_input(item: InputFile) -> Iterator[RawDocument]:
-    """The documents in one input file: one for .txt/.html, one per line for .jsonl."""
+def read_input(item: InputFile, data: bytes | OSError | None = None) -> Iterator[RawDocument]:
+    """The documents in one input file: one for .txt/.html, one per line for .jsonl.
+
+    ``data`` is the file's bytes (or the error reading them) when the caller has read it already.
+    """
     uri = str(item.path)
     site = item.path.parent.name or None
     if item.problem:
         yield RawDocument(source_uri=uri, raw=b"", folder_site=site, read_error=item.problem)
         return
     kind = format_of(item.path) or "text"
-    try:
-        data = item.path.read_bytes()
-    except OSError as error:
-        yield RawDocument(source_uri=uri, raw=b"", folder_site=site, read_error=_os_reason(error))
+    if data is None:
+        data = read_bytes(item)
+    if isinstance(data, OSError):
+        yield RawDocument(source_uri=uri, raw=b"", folder_site=site, read_error=_os_reason(data))
         return
     if item.path.name.lower().endswith(".gz"):
         try:
@@ -123,6 +126,14 @@ def read_input(item: InputFile) -> Iterator[RawDocument]:
         yield from _read_jsonl(uri, data, site)
         return
     yield _sized(RawDocument(source_uri=uri, raw=data, format_hint=kind, folder_site=site))
+
+
+def read_bytes(item: InputFile) -> bytes | OSError:
+    """The file's bytes, or the error that kept us from them (reported later as a quarantine reason)."""
+    try:
+        return item.path.read_bytes()
+    except OSError as error:
+        return error
 
 
 def _read_jsonl(uri: str, data: bytes, site: str | None) -> Iterator[RawDocument]:

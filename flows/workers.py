@@ -55,33 +55,41 @@ class Failure:
 _STATE: dict[str, Any] = {}
 
 
-def _decode_job(doc, context):
-    """RawDocument -> (Article without raw bytes, line keys of a text document or None)."""
+def _line_keys_job(doc, context):
+    """RawDocument -> (site, line keys) of a plain-text document, or the quarantined Article (without raw bytes).
+
+    The first of two passes over a batch's text documents: a site's repeated lines are chrome in every
+    copy, the first one included, so the whole batch is counted before any document is cleaned.
+    """
     from transforms.chrome import count_line_keys
     from transforms.pipeline import decode_document
 
     article = decode_document(doc)
-    keys = None
-    if not article.quarantined and article.input_format == "text":
-        keys = list(count_line_keys([article.text]))
-    return replace(article, raw=b""), keys
+    if article.quarantined:
+        return replace(article, raw=b"", text="")
+    if article.input_format != "text":
+        return article.site or "", []
+    return article.site or "", list(count_line_keys([article.text]))
 
 
-def _clean_job(article, context):
-    """Decoded Article -> cleaned, structured, normalized Article without the decoded input text."""
-    from transforms.pipeline import clean_article, normalize_article, structure_article
+def _process_job(doc, context):
+    """RawDocument -> decoded, cleaned, structured, normalized Article, without the raw bytes or decoded text.
 
+    ``context`` maps a site to its learned chrome line keys (plain text only).
+    """
     from transforms.chrome import LINE_CACHE_MAX
+    from transforms.pipeline import clean_article, decode_document, normalize_article, structure_article
 
     refs, line_cache = _STATE["refs"], _STATE["line_cache"]
     if len(line_cache) > LINE_CACHE_MAX:
         line_cache.clear()
-    site_chrome = context.get(article.site or "", frozenset()) if article.input_format == "text" else frozenset()
+    article = decode_document(doc)
+    site_chrome = (context or {}).get(article.site or "", frozenset()) if article.input_format == "text" else frozenset()
     cleaned = clean_article(article, refs=refs, site_chrome=site_chrome, line_cache=line_cache)
-    return replace(normalize_article(structure_article(cleaned), refs=refs), text="")
+    return replace(normalize_article(structure_article(cleaned), refs=refs), raw=b"", text="")
 
 
-JOBS: dict[str, Callable[[Any, Any], Any]] = {"decode": _decode_job, "clean": _clean_job}
+JOBS: dict[str, Callable[[Any, Any], Any]] = {"line_keys": _line_keys_job, "process": _process_job}
 
 
 def _setup(refs) -> None:
@@ -96,8 +104,9 @@ def _warm_up() -> None:
     page = "<html><head><title>Warm up</title></head><body><article>" + "<p>A sentence to warm up with.</p>" * 8
     for raw, hint in ((page.encode() + b"</article></body></html>", "html"), (b"A line of text.\n" * 8, "text")):
         try:
-            article, _ = _decode_job(RawDocument(source_uri="warm-up", raw=raw, format_hint=hint), None)
-            _clean_job(article, {})
+            doc = RawDocument(source_uri="warm-up", raw=raw, format_hint=hint)
+            _line_keys_job(doc, None)
+            _process_job(doc, {})
         except Exception:  # a broken stage shows up on the first real document, with its reason
             pass
 

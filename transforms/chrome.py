@@ -30,7 +30,7 @@ import re
 import unicodedata
 from bisect import bisect_right
 from itertools import accumulate, compress, repeat
-from operator import add, eq, is_not, itemgetter
+from operator import add, eq, gt, is_, is_not, itemgetter, sub
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -112,6 +112,7 @@ _COMMON_PUNCT = tuple(char for char in "’“”—–‘…•·«»©®™\xa
 # The probe of a line the lexicon already gave a rule (see _learn_lines): never a line key, so never site chrome.
 _CLOSED = "\0"
 _BLANK_RUN = re.compile(r"\n{3,}")
+_SEPARATORS = ("\n", "\n\n")  # between two kept lines: no blank line in the input between them, or some
 _ENUMERATED = re.compile(r"(\d{1,3})[.)]\s+\S")
 # line_key on ASCII, as a byte table: punctuation, controls and "_" to a space, digits to 0 (the newline stays).
 _ASCII_KEY_FOLD = bytes(
@@ -919,12 +920,14 @@ def strip_chrome(text: str, *, lexicon: ChromeLexicon, site_chrome: frozenset[st
         elif verdict == "dateline" and published is None and i < end:
             published = _iso_date(line.text)
     # The kept lines in order (the first without its leading date), a blank line between two that had one or
-    # more between them in the input (removed lines leave no gap of their own).
-    kept = [i for i, verdict in enumerate(verdicts) if verdict is None and texts[i] != "\0"]
-    pieces = [texts[kept[0]]] if kept else []
-    for before, i in zip(kept, kept[1:]):
-        pieces.append("\n\n" + texts[i] if positions[i] - positions[before] > i - before else "\n" + texts[i])
-    body = "".join(pieces)
+    # more between them in the input (removed lines leave no gap of their own): between two kept lines, the count
+    # of blank lines above (input position minus index) went up.
+    kept = [i for i in compress(range(n), map(is_, verdicts, repeat(None))) if texts[i] != "\0"]
+    body = ""
+    if kept:
+        blanks = list(map(sub, map(positions.__getitem__, kept), kept))
+        gaps = map(_SEPARATORS.__getitem__, map(gt, blanks[1:], blanks))
+        body = texts[kept[0]] + "".join(map(add, gaps, map(texts.__getitem__, kept[1:])))
     return StrippedText(
         body=body.strip(),
         chrome=tuple(removed),
@@ -945,9 +948,11 @@ def _features(texts: list[str], lexicon: ChromeLexicon, site_chrome: frozenset[s
     patterns run once over the new texts joined together. Then each line gets what depends on the page: a
     caption above a credit line, the site's learned chrome, a dateline.
     """
-    if cache is None:
-        cache = {}
-    new = [text for text in dict.fromkeys(texts) if text not in cache]
+    if not cache:
+        cache = {} if cache is None else cache
+        new = list(dict.fromkeys(texts))
+    else:
+        new = [text for text in dict.fromkeys(texts) if text not in cache]
     if new:
         _learn_lines(new, lexicon, cache)
     # Columns of the cached entries (C-level transposition, no loop over lines in Python).

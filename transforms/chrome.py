@@ -190,6 +190,7 @@ class _LineScan(NamedTuple):
     needy: tuple[tuple[tuple[str, ...], int, re.Pattern[str]], ...]
     needy_heads: "_HeadFinder | None"  # every literal of ``needy``, found in one pass
     needy_of: tuple[tuple[tuple[int, re.Pattern[str]], ...], ...]  # literal index -> (N, pattern) that need it
+    needy_caseless: bool  # no literal of ``needy`` changes under lower-casing
     headless: re.Pattern[str] | None  # over "\n" + joined lines + "\n": each match is one whole line
     headless_line: re.Pattern[str] | None  # fullmatch on one line, for lines a document match ran across
 
@@ -365,7 +366,10 @@ class ChromeLexicon:
                             break
             if scan.needy_heads is not None:
                 tried: set[tuple[int, int]] = set()
-                for index, at in scan.needy_heads.find(padded):
+                # Literals without case ("/", "|") are found in the lower-cased text when it lines up with the
+                # original: the automaton then reuses its UTF-8 form (made for the contains pass) at no cost.
+                caseless = scan.needy_caseless and view.lowered_starts is view.starts
+                for index, at in scan.needy_heads.find(view.lowered if caseless else padded):
                     i = bisect_right(starts, at) - 1
                     # Longer lines never get a whole-line rule (see below): not worth a try.
                     if len(texts[i]) > WHOLE_LINE_MAX_CHARS:
@@ -451,6 +455,7 @@ def _line_scan(patterns: list[tuple[int, str]], *, cased: bool) -> _LineScan:
         needy=tuple(needy),
         needy_heads=_HeadFinder(list(needy_of)) if needy_of else None,
         needy_of=tuple(map(tuple, needy_of.values())),
+        needy_caseless=all(literal.lower() == literal == literal.upper() for literal in needy_of),
         headless=re.compile(rf"\n(?:{'|'.join(headless)})(?=\n)", re.MULTILINE) if headless else None,
         headless_line=re.compile("|".join(headless), re.MULTILINE) if headless else None,
     )
@@ -1020,8 +1025,9 @@ def _learn_lines(new: list[str], lexicon: ChromeLexicon, cache: dict[str, tuple]
         rule = rule or None
         dateline = rule is None and "0000" in key and count <= DATELINE_MAX_WORDS and not _ends_sentence(text) \
             and _has_date(text, key) and not _EMBED_OR_URL.search(text)  # a date needs a year: "0000" in the key
-        tail = rule in tail_rules or count <= 6 and (key in tail_markers or key.partition(" ")[0] in tail_first and any(
-            " ".join(key.split()[:k]) in tail_prefixes for k in range(1, count)))
+        tail = rule in tail_rules or count <= 6 and (key in tail_markers or count > 1 and key.partition(" ")[0] in
+                                                     tail_first and any(" ".join(key.split()[:k]) in tail_prefixes
+                                                                        for k in range(1, count)))
         if words <= 2:
             # A one- or two-word line is never prose, a sentence worth a point, a table row or a headline, and
             # nothing reads its title case or stop words (see _is_prose, _score, _menu_like, _extend_edges).

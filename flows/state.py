@@ -11,6 +11,9 @@ import pyarrow.fs as pafs
 from flows.store import Store
 
 SITE_LINES_FILE = "site_line_counts.json"
+# Under this key (never a line key: empty keys are not learned) a site's counter holds how many of its
+# plain-text documents were counted, so the flow knows which sites have learned their chrome already.
+DOCUMENTS_KEY = ""
 
 
 @dataclass
@@ -30,6 +33,9 @@ class SiteLineCounts:
 
     def add(self, site: str | None, counts: Mapping[str, int]) -> None:
         self.by_site.setdefault(site or "", Counter()).update(counts)
+
+    def documents(self, site: str | None) -> int:
+        return self.counts(site)[DOCUMENTS_KEY]
 
     def counts(self, site: str | None) -> Counter[str]:
         return self.by_site.get(site or "", Counter())

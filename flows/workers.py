@@ -73,20 +73,24 @@ def _line_keys_job(doc, context):
 
 
 def _process_job(doc, context):
-    """RawDocument -> decoded, cleaned, structured, normalized Article, without the raw bytes or decoded text.
+    """RawDocument -> (Article decoded, cleaned, structured and normalized, line keys or None).
 
-    ``context`` maps a site to its learned chrome line keys (plain text only).
+    The article comes without its raw bytes or decoded text. ``context["chrome"]`` maps a site to its
+    chrome line keys; a plain-text document of a site in ``context["count"]`` also returns its line keys.
     """
-    from transforms.chrome import LINE_CACHE_MAX
+    from transforms.chrome import LINE_CACHE_MAX, count_line_keys
     from transforms.pipeline import clean_article, decode_document, normalize_article, structure_article
 
     refs, line_cache = _STATE["refs"], _STATE["line_cache"]
     if len(line_cache) > LINE_CACHE_MAX:
         line_cache.clear()
+    context = context or {}
     article = decode_document(doc)
-    site_chrome = (context or {}).get(article.site or "", frozenset()) if article.input_format == "text" else frozenset()
+    site, is_text = article.site or "", article.input_format == "text" and not article.quarantined
+    keys = list(count_line_keys([article.text])) if is_text and site in context.get("count", ()) else None
+    site_chrome = context.get("chrome", {}).get(site, frozenset()) if is_text else frozenset()
     cleaned = clean_article(article, refs=refs, site_chrome=site_chrome, line_cache=line_cache)
-    return replace(normalize_article(structure_article(cleaned), refs=refs), raw=b"", text="")
+    return replace(normalize_article(structure_article(cleaned), refs=refs), raw=b"", text=""), keys
 
 
 JOBS: dict[str, Callable[[Any, Any], Any]] = {"line_keys": _line_keys_job, "process": _process_job}

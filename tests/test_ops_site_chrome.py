@@ -1,0 +1,46 @@
+"""Site chrome learned by the flow: counted before cleaning while a site is new, while cleaning once it is established."""
+from __future__ import annotations
+
+import json
+
+from flows.clean_news import ESTABLISHED_SITE_DOCS, clean_news
+from flows.state import DOCUMENTS_KEY, SITE_LINES_FILE
+from tests.conftest import read_table, write_corpus
+
+# A short line no lexicon knows at the top of every page of one site (a masthead): only learning tells it is chrome.
+SITE_LINE = "Gazette Weekender Corner Picks"
+
+
+def _with_site_line(paths) -> None:
+    for path in paths:
+        path.write_text(f"{SITE_LINE}\n\n{path.read_text(encoding='utf-8')}", encoding="utf-8")
+
+
+def _site_repeats(table) -> list[str]:
+    return [line["line"] for chrome in table.column("chrome").to_pylist() for line in chrome
+            if line["rule"] == "site_repeat"]
+
+
+def _documents_counted(out, site: str) -> int:
+    return json.loads((out / "state" / SITE_LINES_FILE).read_text(encoding="utf-8"))[site][DOCUMENTS_KEY]
+
+
+def test_a_sites_repeated_line_is_chrome_from_its_first_page_and_in_later_runs(prefect_harness, tmp_path):
+    source, out = tmp_path / "in", tmp_path / "out"
+    _with_site_line(write_corpus(source, 4, site="gazette"))
+    first = clean_news(sources=[str(source)], out=str(out), workers=1)
+    assert first["written"] == 4
+    assert _site_repeats(read_table(out)) == [SITE_LINE] * 4  # the first page too: the batch was counted first
+    assert _documents_counted(out, "gazette") == 4
+
+    # Enough pages to make the site established: the next run cleans in one pass and still counts.
+    _with_site_line(write_corpus(source, ESTABLISHED_SITE_DOCS, start=100, site="gazette"))
+    clean_news(sources=[str(source)], out=str(out), workers=1)
+    assert _documents_counted(out, "gazette") == 4 + ESTABLISHED_SITE_DOCS
+    _with_site_line(write_corpus(source, 2, start=200, site="gazette"))
+    last = clean_news(sources=[str(source)], out=str(out), workers=1)
+    assert last["written"] == 2 and _documents_counted(out, "gazette") == 6 + ESTABLISHED_SITE_DOCS
+    table = read_table(out)
+    assert table.num_rows == 6 + ESTABLISHED_SITE_DOCS
+    assert not any(SITE_LINE in body for body in table.column("body").to_pylist())
+    assert _site_repeats(table) == [SITE_LINE] * table.num_rows

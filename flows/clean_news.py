@@ -4,9 +4,9 @@ Each task is a short adapter over a batch of documents at a stage boundary; the 
 ``transforms``, the suite in ``expectations``. The per-document stages run in worker processes
 (:mod:`flows.workers`) with a deadline per document, so a page that hangs is quarantined as ``timeout``.
 
-A batch is committed in order: its Parquet files, the site line counts, then its ledger segment
+Commits happen in order: a commit's Parquet files, the site line counts, then its ledger segment
 (:mod:`flows.ledger`). While the workers clean batch k, this process reads batch k+1's files and
-validates and writes batch k-1.
+validates and writes the cleaned batches before k (several batches make one commit).
 """
 from __future__ import annotations
 
@@ -46,11 +46,14 @@ from transforms.pipeline import References, decode_document
 from transforms.records import Article, RawDocument
 from transforms.structure import site_from_url
 
-# Documents per batch: a batch is one validation run (about 0.5 s fixed cost in GX) and one commit; two
-# batches are in memory at once (one being cleaned, one being validated and written) at roughly 150 KB
-# of Python objects per text document, so this bounds the flow process to well under 1.5 GB.
-DEFAULT_BATCH_SIZE = 2000
-# Bytes of input per batch at most, so a folder of large HTML pages still runs in bounded memory.
+# Documents per commit: one validation run (GX costs about 0.5 s per run whatever its size), one Parquet
+# file per table and one ledger segment. The cleaned articles of a commit wait in memory (tens of KB each).
+DEFAULT_BATCH_SIZE = 5000
+# Documents are read and cleaned in batches of at most this many documents and MAX_BATCH_BYTES bytes of
+# input: small enough that reading the next batch and committing the last keep pace with the workers and
+# the raw bytes in memory stay bounded (a folder of large HTML pages too), large enough that the
+# per-batch barrier (all line keys counted before cleaning starts) costs little.
+CLEAN_BATCH_DOCS = 1000
 MAX_BATCH_BYTES = 64 * 1024 * 1024
 # A site with this many plain-text documents counted (in earlier batches or runs) knows its repeated lines:
 # its documents skip the counting pass and are counted while they are cleaned. At 20 documents a line on
@@ -121,7 +124,7 @@ def read_batch(files: list[InputFile], ledger: Ledger, max_document_bytes: int) 
             batch.unchanged_content += 1
             batch.ledger_rows.append(LedgerRow(key, item.size, item.mtime_ns, digest, 0))
             continue
-        docs = [_limit_size(doc, max_document_bytes) for doc in read_input(item, data)]
+        docs = [_limit_size(doc, max_document_bytes) for doc in read_input(item, data, digest)]
         batch.docs.extend(docs)
         batch.ledger_rows.append(LedgerRow(key, item.size, item.mtime_ns, digest, len(docs)))
     return batch
@@ -309,9 +312,20 @@ def _process(todo: list[InputFile], *, store: Store, ledger: Ledger, refs: Refer
             site_lines.add(site, counts)
         return number, files, read, cleaned
 
-    def commit(number: int, files: list[InputFile], read: ReadBatch, cleaned: CleanedBatch) -> None:
+    ready: list[tuple] = []  # cleaned batches not committed yet, oldest first
+    commits = iter(range(1 << 62))
+
+    def commit_ready() -> None:
+        """Commit every cleaned batch waiting, as one: one validation run, one file per table, one ledger segment."""
+        if not ready:
+            return
+        number = next(commits)
+        articles = [article for *_, cleaned in ready for article in cleaned.articles]
+        ledger_rows = [row for _, _, read, _ in ready for row in read.ledger_rows]
+        file_count = sum(len(files) for _, files, _, _ in ready)
+        ready.clear()
         with totals.timed("validate"):
-            good, bad, failures = validate_batch(quote(cleaned.articles), quote(validator), ingested_at, run_id)
+            good, bad, failures = validate_batch(quote(articles), quote(validator), ingested_at, run_id)
         with totals.timed("cluster"):
             clustered = cluster_batch(quote(good), quote(stories))
         good = clustered.rows
@@ -320,12 +334,13 @@ def _process(todo: list[InputFile], *, store: Store, ledger: Ledger, refs: Refer
         totals.exact_duplicates += len(clustered.dropped)
         with totals.timed("write"):
             write_batch(store, quote(good), quote(bad), partition, f"part-{run_id}-{number:05d}", quote(site_lines),
-                        quote(ledger), quote(read.ledger_rows), run_id, number)
-        totals.add_batch(good, bad, failures, cleaned.articles)
-        progress.update(len(files))
+                        quote(ledger), quote(ledger_rows), run_id, number)
+        totals.add_batch(good, bad, failures, articles)
+        progress.update(file_count)
 
     try:
-        for number, files in enumerate(plan_batches(todo, batch_size=batch_size)):
+        batches = plan_batches(todo, batch_size=min(batch_size, CLEAN_BATCH_DOCS))
+        for number, files in enumerate(batches):
             with totals.timed("read"):
                 read = read_batch(quote(files), quote(ledger), max_document_bytes)
             totals.read += len(read.docs)
@@ -343,10 +358,14 @@ def _process(todo: list[InputFile], *, store: Store, ledger: Ledger, refs: Refer
             future = clean_batch.submit(Opaque(fresh), Opaque(site_lines.subset(sites)), Opaque(refs), options)
             read.docs = fresh = []  # the clean task has them; only the ledger rows wait for the commit
             pending.append((number, files, read, future))
-            for batch in finished:
-                commit(*batch)
+            ready.extend(finished)
+            # Commit once enough input files wait, and before the last batch is cleaned, so that the work left
+            # after the workers stop (one batch's commit) stays small.
+            if sum(len(batch_files) for _, batch_files, _, _ in ready) >= batch_size or number == len(batches) - 1:
+                commit_ready()
         while pending:
-            commit(*finish_oldest())
+            ready.append(finish_oldest())
+        commit_ready()
         with totals.timed("cluster"):
             stories.save()
             stories.write_table()
@@ -481,7 +500,7 @@ def _failed(doc: RawDocument, reason: str) -> Article:
 def _limit_size(doc: RawDocument, max_bytes: int) -> RawDocument:
     if doc.read_error or len(doc.raw) <= max_bytes:
         return doc
-    return replace(doc, raw=doc.raw[:TOO_LARGE_RAW_KEPT], read_error="too_large")
+    return replace(doc, raw=doc.raw[:TOO_LARGE_RAW_KEPT], read_error="too_large", sha256="")
 
 
 def _refs_key(refs: References) -> str:

@@ -99,10 +99,11 @@ def _input_file(path: Path) -> InputFile:
     return InputFile(path, stat.st_size, stat.st_mtime_ns)
 
 
-def read_input(item: InputFile, data: bytes | OSError | None = None) -> Iterator[RawDocument]:
+def read_input(item: InputFile, data: bytes | OSError | None = None, sha256: str = "") -> Iterator[RawDocument]:
     """The documents in one input file: one for .txt/.html, one per line for .jsonl.
 
-    ``data`` is the file's bytes (or the error reading them) when the caller has read it already.
+    ``data`` is the file's bytes (or the error reading them) when the caller has read it already, and
+    ``sha256`` their hex digest if known: a plain file's document id is that digest, not hashed again.
     """
     uri = str(item.path)
     site = item.path.parent.name or None
@@ -116,6 +117,7 @@ def read_input(item: InputFile, data: bytes | OSError | None = None) -> Iterator
         yield RawDocument(source_uri=uri, raw=b"", folder_site=site, read_error=_os_reason(data))
         return
     if item.path.name.lower().endswith(".gz"):
+        sha256 = ""  # of the compressed file, not of the document
         try:
             data = gzip.decompress(data)
         except (EOFError, OSError, zlib.error) as error:
@@ -125,7 +127,7 @@ def read_input(item: InputFile, data: bytes | OSError | None = None) -> Iterator
     if kind == "jsonl":
         yield from _read_jsonl(uri, data, site)
         return
-    yield _sized(RawDocument(source_uri=uri, raw=data, format_hint=kind, folder_site=site))
+    yield _sized(RawDocument(source_uri=uri, raw=data, format_hint=kind, folder_site=site, sha256=sha256))
 
 
 def read_bytes(item: InputFile) -> bytes | OSError:

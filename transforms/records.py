@@ -27,6 +27,7 @@ class RawDocument:
     published: str | None = None
     title: str | None = None
     read_error: str | None = None
+    sha256: str = ""  # hex SHA-256 of ``raw`` when the reader has hashed the bytes already (the ledger does)
 
     @cached_property  # hashed once, in the reading process; the value travels with the pickled document
     def doc_id(self) -> str:
@@ -37,7 +38,7 @@ class RawDocument:
         """
         if self.read_error and not self.raw:
             return content_id(f"unreadable:{self.source_uri}".encode())
-        return content_id(self.raw)
+        return self.sha256[:32] if self.sha256 else content_id(self.raw)
 
 
 def content_id(raw: bytes) -> str:

@@ -340,7 +340,9 @@ class ChromeLexicon:
         rules, texts = self.rules, view.texts
         for scan in self.line_scans:
             padded, starts = (view.joined, view.starts) if scan.cased else (view.lowered, view.lowered_starts)
-            lines = texts if scan.cased else view.lowered_lines
+            # Patterns are tried on a line in place (pos, endpos) where the text searched lines up with the lines
+            # (no lower-cased copy of each line); else on the lower-cased lines, split apart.
+            lines = None if scan.cased or starts is view.starts else view.lowered_lines
             best: dict[int, int] = {}
             if scan.headless is not None:
                 redo: list[int] = []
@@ -351,17 +353,22 @@ class ChromeLexicon:
                     else:
                         best[first] = int(match.lastgroup[1:])
                 for i in redo:
-                    match = scan.headless_line.fullmatch(lines[i])
+                    match = scan.headless_line.fullmatch(padded, starts[i], starts[i] + len(texts[i])) if lines is None \
+                        else scan.headless_line.fullmatch(lines[i])
                     if match:
                         best[i] = int(match.lastgroup[1:])
             if scan.heads is not None:
                 for match in scan.heads.finditer(padded):
                     i = bisect_right(starts, match.start() + 1) - 1
-                    line, limit = lines[i], best.get(i, len(rules))
+                    limit = best.get(i, len(rules))
+                    if lines is None:
+                        line, at, stop = padded, starts[i], starts[i] + len(texts[i])
+                    else:
+                        line, at, stop = lines[i], 0, len(lines[i])
                     for head, number, pattern in scan.by_head[match.group()[1:]]:
                         if number >= limit:
                             break
-                        if line.startswith(head) and pattern.fullmatch(line):
+                        if line.startswith(head, at, stop) and pattern.fullmatch(line, at, stop):
                             best[i] = number
                             break
             if scan.needy_heads is not None:
@@ -377,7 +384,9 @@ class ChromeLexicon:
                     for number, pattern in scan.needy_of[index]:
                         if (i, number) not in tried:  # one try per line
                             tried.add((i, number))
-                            if best.get(i, len(rules)) > number and pattern.fullmatch(lines[i]):
+                            if best.get(i, len(rules)) > number and (
+                                    pattern.fullmatch(padded, starts[i], starts[i] + len(texts[i])) if lines is None
+                                    else pattern.fullmatch(lines[i])):
                                 best[i] = number
             for i, number in best.items():
                 if i not in found and len(texts[i]) <= WHOLE_LINE_MAX_CHARS:
@@ -900,7 +909,7 @@ def strip_chrome(text: str, *, lexicon: ChromeLexicon, site_chrome: frozenset[st
         while end > start and scores[end - 1] <= 0:
             end -= 1
         start, end = _extend_edges(lines, start, end)
-        verdicts = _judge(lines, prose, start, end, listed)
+        verdicts = _judge(lines, prose, start, end, listed, lexicon.stopwords)
         title = _find_title(lines, start, verdicts)
     if title is not None:
         # every copy of the headline above the article
@@ -1046,10 +1055,16 @@ def _learn_lines(new: list[str], lexicon: ChromeLexicon, cache: dict[str, tuple]
         elif count == 1:
             title_case = len(text) > 3 and text[0].isupper()
         elif count > 1:
-            spaced = text.split(None, HEADLINE_PREFIX_WORDS + 5) if count >= long_words else text.split()
-            if count < long_words and (words >= 5 or sentence):
+            if count >= long_words:
+                spaced = text.split(None, HEADLINE_PREFIX_WORDS + 5)
+            elif sentence or words >= long_words:
+                spaced = text.split()
                 capitals = [word[0].isupper() for word in spaced if len(word) > 3 and word[0].isalpha()]
                 title_case = bool(capitals) and sum(capitals) >= 0.7 * len(capitals)
+            else:
+                title_case = None
+                if count >= sentence_words:
+                    spaced = text.split()
             if count >= sentence_words:  # _headline_prefix, its cheap tests first (most prose lines fail all three)
                 head = spaced[1:HEADLINE_PREFIX_WORDS]
                 if not capital_forms.isdisjoint(head) and sum(map(capital_forms.__contains__, head)) >= 2:
@@ -1058,7 +1073,7 @@ def _learn_lines(new: list[str], lexicon: ChromeLexicon, cache: dict[str, tuple]
                     teaser = True
                 elif len(spaced) >= HEADLINE_RUN_WORDS + 5 and _capitalised(spaced[HEADLINE_RUN_WORDS - 1]):
                     teaser = _capital_run(spaced)
-            if words >= 5 and title_case or count >= long_words and not sentence:
+            if title_case and words >= 5 or count >= long_words and not sentence:
                 stops = sum(map(stopwords.__contains__, key.split())) / count
             if 3 <= count < long_words and "0" in key:
                 numeric = list(map(str.strip, key.split(), repeat("0"))).count("") >= 0.4 * count  # all-digit words
@@ -1309,8 +1324,8 @@ def _extend_edges(lines: list[_Line], start: int, end: int) -> tuple[int, int]:
     return start, end
 
 
-def _judge(lines: list[_Line], prose: list[bool], start: int, end: int, listed: set[int] = frozenset()
-           ) -> list[str | None]:
+def _judge(lines: list[_Line], prose: list[bool], start: int, end: int, listed: set[int] = frozenset(),
+           stopwords: frozenset[str] = frozenset()) -> list[str | None]:
     """The rule that removes each line, or None to keep it; ``listed`` lines (table rows, numbered items) are the
     article's own lists, never a link list."""
     rules = list(map(_RULE, lines))
@@ -1326,7 +1341,7 @@ def _judge(lines: list[_Line], prose: list[bool], start: int, end: int, listed: 
     while i < end:
         j = i
         while j < end and verdicts[j] is None and not prose[j] and j not in listed and not lines[j].sentence and (
-                lines[j].words <= 4 or lines[j].title_case and lines[j].stop_share < 0.2):  # _menu_like
+                lines[j].words <= 4 or _listy(lines[j], stopwords)):  # _menu_like
             j += 1
         if j - i >= 3:
             for k in range(i, j):
@@ -1335,9 +1350,28 @@ def _judge(lines: list[_Line], prose: list[bool], start: int, end: int, listed: 
     return verdicts
 
 
-def _menu_like(line: _Line) -> bool:
+def _menu_like(line: _Line, stopwords: frozenset[str] = frozenset()) -> bool:
     """A link-like line: no sentence end, and very short or a title-case run with few function words."""
-    return not line.sentence and (line.words <= 4 or line.title_case and line.stop_share < 0.2)
+    return not line.sentence and (line.words <= 4 or _listy(line, stopwords))
+
+
+def _listy(line: _Line, stopwords: frozenset[str]) -> bool:
+    """A title-case run with few function words; title case and stop words of a short line with no sentence end
+    are worked out here, when first asked (``title_case`` None), not for every line (see _learn_lines).
+
+    >>> line = _Line("World News of the Day", "world news of the day", 5, False, 0.0, None, False, False, None)
+    >>> _listy(line, frozenset()), _listy(line, frozenset({"of", "the"})), _listy(line._replace(title_case=False), frozenset())
+    (True, False, False)
+    """
+    if line.title_case is not None:
+        return line.title_case and line.stop_share < 0.2
+    if line.words < 5:
+        return False  # too short to be worked out (see _learn_lines)
+    capitals = [word[0].isupper() for word in line.text.split() if len(word) > 3 and word[0].isalpha()]
+    if not capitals or sum(capitals) < 0.7 * len(capitals):
+        return False
+    key_words = line.key.split()
+    return sum(map(stopwords.__contains__, key_words)) / len(key_words) < 0.2
 
 
 def _find_title(lines: list[_Line], start: int, verdicts: list[str | None]) -> int | None:

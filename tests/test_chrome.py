@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import ast
 import csv
+import dataclasses
 import json
 import pickle
 import re
@@ -306,15 +307,22 @@ def test_numbered_items_and_table_rows_stay_in_the_article(lexicon):
     assert "Home" not in body.splitlines() and "Menu" not in body.splitlines()
 
 
-def test_contains_rules_same_with_either_automaton(lexicon, monkeypatch):
-    """ahocorasick_rs is optional: pyahocorasick must find the same contains rules."""
+def test_lexicon_rules_survive_pickling(lexicon):
+    """Worker processes get the lexicon pickled: its automata are rebuilt and find the same rules."""
     lines = ["Jane Doe is a reporter for the Daily Bugle.", "Jane Doe is a fine cook and a gardener", "© 2019 Example",
-             "We use cookies to improve your experience.", "A storm hit the coast. (Photo: AFP)", "Plain prose line."]
-    view = chrome._Document(lines)
-    expected = lexicon._contains_rules(view)
-    assert pickle.loads(pickle.dumps(lexicon))._contains_rules(view) == expected  # worker processes get it pickled
-    monkeypatch.setattr(chrome, "_ahocorasick_rs", None)
-    fallback = chrome.ChromeLexicon.from_rows(
-        [{"pattern": p, "match": m, "rule": r} for p, m, r in lexicon.rows], [], [])
-    assert fallback._contains_rules(view) == expected
-    assert expected[0] == "author_bio" and 1 not in expected
+             "We use cookies to improve your experience.", "A storm hit the coast. (Photo: AFP)", "Plain prose line.",
+             "Home | World | Business | Tech", "Jane Roe / Reuters"]
+    expected = lexicon._contains_rules(chrome._Document(lines)), lexicon._line_rules(chrome._Document(lines))
+    copy = pickle.loads(pickle.dumps(lexicon))
+    assert (copy._contains_rules(chrome._Document(lines)), copy._line_rules(chrome._Document(lines))) == expected
+    assert expected[0][0] == "author_bio" and 1 not in expected[0]
+
+
+def test_line_rules_same_with_merged_or_own_automata(lexicon):
+    """The look-ahead literals of whole-line patterns are found with the contains heads in one pass; each scan's
+    own automaton (used when the lower-cased text does not line up with the original) finds the same rules."""
+    lines = ["Home | World | Business | Tech", "Jane Roe / Reuters", "Jane Doe at 10:30 on Nov 19, 2019 at 10:30",
+             "A sentence | with a bar.", "Plain prose line."]
+    merged = lexicon._line_rules(chrome._Document(lines))
+    own = dataclasses.replace(lexicon, all_heads=None)._line_rules(chrome._Document(lines))
+    assert merged == own and merged

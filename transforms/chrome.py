@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from itertools import accumulate, compress, repeat
 from operator import add, eq, gt, is_, is_not, itemgetter, sub
 from collections import Counter
@@ -38,10 +38,7 @@ from typing import NamedTuple
 
 from transforms.records import RemovedLine
 
-try:  # optional: a faster Aho-Corasick for the lexicon's literal heads (see _head_finder)
-    import ahocorasick_rs as _ahocorasick_rs
-except ImportError:  # pragma: no cover - depends on the environment
-    _ahocorasick_rs = None
+import ahocorasick_rs
 
 LEXICON_FILES: tuple[str, ...] = ("chrome_phrases.csv", "tail_markers.csv", "chrome_stopwords.csv")
 
@@ -230,6 +227,11 @@ class ChromeLexicon:
     stopwords: frozenset[str] = frozenset()
     tail_first_words: frozenset[str] = frozenset()  # first words of tail_prefixes: a cheap test before joining
     rows: tuple[tuple[str, str, str], ...] = ()  # (pattern, match, rule) as given, for residue_regexes
+    # The contains heads, then the look-ahead literals of each line scan that are searched in the lower-cased text
+    # too, in one automaton: one pass over a page finds them all. ``head_bounds[k]`` ends group k (the contains
+    # heads are group 0, line scan N's literals group N + 1; a group's heads in their own finder's order).
+    all_heads: "_HeadFinder | None" = None
+    head_bounds: tuple[int, ...] = ()
 
     @classmethod
     def from_rows(
@@ -280,8 +282,15 @@ class ChromeLexicon:
             markers[line_key(row["marker"])] = match == "prefix"
         prefixes = frozenset(key for key, prefix in markers.items() if prefix)
         scans = tuple(_line_scan(whole[kind], cased=kind == "regex_cased") for kind in whole if whole[kind])
-        return cls(exact=exact, line_scans=scans, rules=tuple(rules),
-                   contains=(_contains_scan(found),) if found else (),
+        contains = (_contains_scan(found),) if found else ()
+        heads: list[str] = list(contains[0].heads.heads) if contains and contains[0].heads is not None else []
+        bounds = [len(heads)]
+        for scan in scans:
+            if scan.needy_heads is not None and (not scan.cased or scan.needy_caseless):
+                heads.extend(scan.needy_heads.heads)
+            bounds.append(len(heads))
+        return cls(exact=exact, line_scans=scans, rules=tuple(rules), contains=contains,
+                   all_heads=_HeadFinder(heads) if heads else None, head_bounds=tuple(bounds),
                    tail_markers=frozenset(markers), tail_prefixes=prefixes,
                    stopwords=frozenset(row["word"].strip().lower() for row in stopwords),
                    tail_first_words=frozenset(key.split()[0] for key in prefixes if key), rows=tuple(rows))
@@ -338,7 +347,7 @@ class ChromeLexicon:
         """Line index -> rule of the first whole-line pattern that matches it (lines up to WHOLE_LINE_MAX_CHARS)."""
         found: dict[int, str] = {}
         rules, texts = self.rules, view.texts
-        for scan in self.line_scans:
+        for group, scan in enumerate(self.line_scans, start=1):
             padded, starts = (view.joined, view.starts) if scan.cased else (view.lowered, view.lowered_starts)
             # Patterns are tried on a line in place (pos, endpos) where the text searched lines up with the lines
             # (no lower-cased copy of each line); else on the lower-cased lines, split apart.
@@ -376,7 +385,12 @@ class ChromeLexicon:
                 # Literals without case ("/", "|") are found in the lower-cased text when it lines up with the
                 # original: the automaton then reuses its UTF-8 form (made for the contains pass) at no cost.
                 caseless = scan.needy_caseless and view.lowered_starts is view.starts
-                for index, at in scan.needy_heads.find(view.lowered if caseless else padded):
+                if (caseless or not scan.cased) and self.all_heads is not None \
+                        and self.head_bounds[group - 1] < self.head_bounds[group]:
+                    hits = self._head_hits(view, group)  # found with the contains heads, in the same pass
+                else:
+                    hits = scan.needy_heads.find(view.lowered if caseless else padded)
+                for index, at in hits:
                     i = bisect_right(starts, at) - 1
                     # Longer lines never get a whole-line rule (see below): not worth a try.
                     if len(texts[i]) > WHOLE_LINE_MAX_CHARS:
@@ -393,6 +407,18 @@ class ChromeLexicon:
                     found[i] = rules[number]
         return found
 
+    def _head_hits(self, view: "_Document", group: int) -> Iterable[tuple[int, int]]:
+        """``(head index in its group, start)`` of the heads of ``all_heads`` group ``group`` in the lower-cased
+        text; the automaton runs once per view."""
+        hits = view.hits
+        if hits is None:
+            hits = view.hits = self.all_heads.find_by_head(view.lowered)
+        first = self.head_bounds[group - 1] if group else 0
+        found = hits[bisect_left(hits, (first,)):bisect_left(hits, (self.head_bounds[group],))]
+        if first:
+            return zip(map(sub, map(_FIRST, found), repeat(first)), map(_SECOND, found))
+        return map(_FIRST_TWO, found)
+
     def _contains_rules(self, view: "_Document") -> dict[int, str]:
         """Line index -> rule of the first ``contains`` row (in table order) that occurs in the line."""
         found: dict[int, str] = {}
@@ -404,7 +430,7 @@ class ChromeLexicon:
             aligned = lowered is joined or len(lowered) == len(joined)
             if scan.heads is not None:
                 patterns, cased, head_numbers, needy = scan.patterns, scan.cased, scan.head_numbers, scan.needy
-                for index, start in scan.heads.find(lowered):
+                for index, start in self._head_hits(view, 0) if self.all_heads is not None else scan.heads.find(lowered):
                     line = -1
                     for number in head_numbers[index]:
                         if cased[number] and not aligned:
@@ -498,25 +524,15 @@ def _contains_scan(rows: list[tuple[str, bool, str]]) -> _ContainsScan:
 
 
 class _HeadFinder:
-    """Where literal heads start in a text, by Aho-Corasick: ahocorasick_rs where it is installed (a Rust automaton
-    with SIMD prefilters, about four times as fast over a page), else pyahocorasick. Pickled as its heads (worker
-    processes get the lexicon that way; the Rust automaton does not pickle) and rebuilt on arrival."""
+    """Where literal heads start in a text, by Aho-Corasick (ahocorasick_rs: a Rust automaton with SIMD
+    prefilters). Pickled as its heads (worker processes get the lexicon that way; the Rust automaton does not
+    pickle) and rebuilt on arrival."""
 
-    __slots__ = ("heads", "_lengths", "_automaton", "_rust")
+    __slots__ = ("heads", "_automaton")
 
     def __init__(self, heads: Sequence[str]) -> None:
         self.heads = tuple(heads)
-        self._lengths = tuple(map(len, self.heads))
-        self._rust = _ahocorasick_rs is not None
-        if self._rust:
-            self._automaton = _ahocorasick_rs.AhoCorasick(list(self.heads))
-        else:
-            import ahocorasick  # here, not at import time, so a lexicon without contains rows needs nothing
-
-            self._automaton = ahocorasick.Automaton()
-            for index, head in enumerate(self.heads):
-                self._automaton.add_word(head, index)
-            self._automaton.make_automaton()
+        self._automaton = ahocorasick_rs.AhoCorasick(list(self.heads))
 
     def __reduce__(self) -> tuple:
         return _HeadFinder, (self.heads,)
@@ -527,10 +543,17 @@ class _HeadFinder:
         >>> sorted(_HeadFinder(["ab", "b"]).find("xab"))
         [(0, 1), (1, 2)]
         """
-        if self._rust:
-            return map(_FIRST_TWO, self._automaton.find_matches_as_indexes(text, overlapping=True))
-        lengths = self._lengths
-        return ((index, end - lengths[index] + 1) for end, index in self._automaton.iter(text))
+        return map(_FIRST_TWO, self._automaton.find_matches_as_indexes(text, overlapping=True))
+
+    def find_by_head(self, text: str) -> list[tuple[int, int, int]]:
+        """``(head index, start, end)`` of every occurrence, ordered by head index (then start).
+
+        >>> _HeadFinder(["b", "ab"]).find_by_head("xab")
+        [(0, 2, 3), (1, 1, 3)]
+        """
+        found = self._automaton.find_matches_as_indexes(text, overlapping=True)
+        found.sort()
+        return found
 
 
 def _trie_pattern(words: Iterable[str]) -> str:
@@ -747,10 +770,11 @@ class _Document:
     """The stripped, non-empty lines of one text joined once with a newline on each side (so every line, the first
     too, follows a newline: whole-line scans search for it), lower-cased once, with where each line starts."""
 
-    __slots__ = ("texts", "joined", "lowered", "starts", "lowered_starts", "_lowered_lines")
+    __slots__ = ("texts", "joined", "lowered", "starts", "lowered_starts", "_lowered_lines", "hits")
 
     def __init__(self, texts: list[str]) -> None:
         self.texts = texts
+        self.hits: list[tuple[int, int, int]] | None = None  # of the lexicon's all_heads (see _head_hits)
         self.joined = "\n".join(["", *texts, ""])
         self.lowered = self.joined.lower()
         self.starts = _starts(texts)
@@ -786,8 +810,8 @@ class _Line(NamedTuple):
     key: str
     words: int
     sentence: bool  # ends like a sentence (or a lead-in colon)
-    stop_share: float
-    title_case: bool
+    stop_share: float  # share of stop words, worked out only where a step reads it (see _learn_lines)
+    title_case: bool | None  # None: not worked out yet (see _listy)
     numeric: bool  # a table row: numbers make up much of it
     teaser: bool  # starts in Headline Case ("Fails To Rally ... In ..."): a teaser's headline glued to its summary
     rule: str | None
@@ -797,6 +821,7 @@ class _Line(NamedTuple):
 # Field getters for C-level maps over lines (no Python loop per line).
 _TEXT, _KEY, _NUMERIC, _RULE, _FIRST = itemgetter(0), itemgetter(1), itemgetter(6), itemgetter(8), itemgetter(0)
 _FIRST_TWO = itemgetter(0, 1)
+_SECOND = itemgetter(1)
 
 
 def line_key(line: str) -> str:
@@ -1037,22 +1062,20 @@ def _learn_lines(new: list[str], lexicon: ChromeLexicon, cache: dict[str, tuple]
         tail = rule in tail_rules or count <= 6 and (key in tail_markers or count > 1 and key.partition(" ")[0] in
                                                      tail_first and any(" ".join(key.split()[:k]) in tail_prefixes
                                                                         for k in range(1, count)))
-        if words <= 2:
+        if words <= 2 or rule:
             # A one- or two-word line is never prose, a sentence worth a point, a table row or a headline, and
-            # nothing reads its title case or stop words (see _is_prose, _score, _menu_like, _extend_edges).
-            score = -4.0 if rule else -3.0 - 0.3 * words
+            # nothing reads its title case or stop words (see _is_prose, _score, _menu_like, _extend_edges); nor
+            # does any step read the shape of a line the lexicon removes (its rule stays whatever the page adds).
+            score = -max(4.0, words * 1.0) if rule else -3.0 - 0.3 * words
             cache[text] = (make(_Line, (text, key, words, sentence, 0.0, False, False, False, rule, tail)), False,
                            min(score, -TAIL_MARKER_COST) if tail else score, _CLOSED if rule else key, dateline, False)
             continue
         # Title case, stop words and Headline Case cost the most; compute them only where a later step reads them:
-        # title case for lines of 3 words or more (a sentence) or 5 or more, stop words for title-case lines of 5
-        # or more and long lines without a sentence end; none of them for a line the lexicon removes (its rule
-        # stays whatever the page adds, and no step reads a removed line's shape).
+        # title case for sentences of 3 words or more (shorter lines with no sentence end: see _listy), stop words
+        # for title-case lines with no sentence end and long lines that neither a sentence end nor commas make prose.
         title_case = teaser = numeric = False
         stops = 0.0
-        if rule:
-            pass
-        elif count == 1:
+        if count == 1:
             title_case = len(text) > 3 and text[0].isupper()
         elif count > 1:
             if count >= long_words:
@@ -1073,25 +1096,25 @@ def _learn_lines(new: list[str], lexicon: ChromeLexicon, cache: dict[str, tuple]
                     teaser = True
                 elif len(spaced) >= HEADLINE_RUN_WORDS + 5 and _capitalised(spaced[HEADLINE_RUN_WORDS - 1]):
                     teaser = _capital_run(spaced)
-            if title_case and words >= 5 or count >= long_words and not sentence:
+            if sentence:
+                pass
+            elif title_case and words >= 5 or count >= long_words and not teaser and text.count(",") < 2:
                 stops = sum(map(stopwords.__contains__, key.split())) / count
             if 3 <= count < long_words and "0" in key:
                 numeric = list(map(str.strip, key.split(), repeat("0"))).count("") >= 0.4 * count  # all-digit words
-        line = make(_Line, (text, key, words, sentence, stops, title_case, numeric, teaser, rule, tail))
+        line = make(_Line, (text, key, words, sentence, stops, title_case, numeric, teaser, None, tail))
         # _is_prose and _score, inline.
-        if rule:
-            is_prose, score = False, -max(4.0, words * 1.0)
-        elif teaser:
+        if teaser:
             is_prose, score = False, -3.0 - 0.1 * words
         else:
             if words >= long_words:
-                is_prose = sentence or stops >= 0.2 or text.count(",") >= 2
+                is_prose = sentence or text.count(",") >= 2 or stops >= 0.2
             else:
                 is_prose = words >= sentence_words and sentence and not title_case
             score = float(words) if is_prose else 1.0 if sentence and not title_case else \
                 0.0 if numeric else -3.0 - 0.3 * words
-        cache[text] = (line, is_prose, min(score, -TAIL_MARKER_COST) if tail else score, _CLOSED if rule else key,
-                       dateline, words >= COPY_MIN_WORDS and (teaser or not rule))
+        cache[text] = (line, is_prose, min(score, -TAIL_MARKER_COST) if tail else score, key, dateline,
+                       words >= COPY_MIN_WORDS)
 
 
 def _ends_sentence(text: str) -> bool:

@@ -1143,11 +1143,14 @@ def _line_keys(view: _Document, others: list[int] | None = None) -> list[str]:
         elif key[:1] == " " or key[-1:] == " ":
             keys[i] = key.strip()
     if others:
-        folded = _OTHER_DIGIT.sub("0", _PUNCT.sub(" ", "\n".join([keys[i] for i in others]))).split("\n")
+        joined = "\n".join([keys[i] for i in others])
+        folded = _OTHER_DIGIT.sub("0", _PUNCT.sub(" ", joined)).split("\n")
         texts = view.texts
         for i, key in zip(others, folded):
             # line_key works on the NFC form; the few lines not in it are keyed one by one.
             keys[i] = " ".join(key.split()) if unicodedata.is_normalized("NFC", texts[i]) else line_key(texts[i])
+        if not _CJK.search(joined):  # (lower-casing and folding keep those characters)
+            del others[:]  # no line has a character of a script written without spaces
     return keys
 
 
@@ -1325,7 +1328,7 @@ def _cut_comments(lines: list[_Line], scores: list[float], start: int, end: int)
             if first is None:
                 prose_words += line.words
             continue
-        if first is None and _COMMENT_WORDS.search(line.key):
+        if not talk and first is None and _COMMENT_WORDS.search(line.key):
             talk = True
         if prose_words >= COMMENT_MIN_PROSE and stamp and any(scores[j] > 0 for j in range(i + 1, min(i + 4, end))):
             stamps += 1

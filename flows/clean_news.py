@@ -374,6 +374,7 @@ def _process(todo: list[InputFile], *, store: Store, ledger: Ledger, refs: Refer
         while pending:
             ready.append(finish_oldest())
         commit_ready()
+        site_lines.save(store, force=True)
         with totals.timed("cluster"):
             stories.save()
             stories.write_table()

@@ -12,6 +12,7 @@ import html
 import io
 import json
 from collections import Counter
+from collections.abc import Iterator
 from datetime import datetime, timezone
 
 import pyarrow as pa
@@ -35,54 +36,84 @@ _QUARANTINE_COLUMNS = ("doc_id", "source_uri", "stage", "reasons", "site")
 # --- what the run stored -----------------------------------------------------------------------
 
 def _table(store: Store, name: str, columns, run_id: str | None = None) -> pa.Table | None:
+    batches = list(_batches(store, name, columns, run_id))
+    return pa.Table.from_batches(batches) if batches else None
+
+
+def _batches(store: Store, name: str, columns, run_id: str | None = None) -> Iterator[pa.RecordBatch]:
+    """The run's rows of one table, a record batch at a time (a run can hold hundreds of thousands of rows)."""
     folder = store.path(name)
     if store.filesystem.get_file_info(folder).type != pafs.FileType.Directory:
-        return None
+        return
     dataset = ds.dataset(folder, filesystem=store.filesystem, format="parquet", partitioning="hive",
                          ignore_prefixes=[".", "_"])
     wanted = [c for c in columns if c in dataset.schema.names]
     where = ds.field("run_id") == run_id if run_id else None
-    return dataset.to_table(columns=wanted, filter=where)
+    yield from dataset.to_batches(columns=wanted, filter=where, batch_size=8192)
+
+
+def _counts(values: pa.Array) -> Counter:
+    """How often each value occurs in a flat Arrow array (nulls left out)."""
+    return Counter({item["values"].as_py(): item["counts"].as_py() for item in pc.value_counts(values.drop_null())})
 
 
 def run_facts(store: Store, run_id: str) -> dict:
-    """Figures about one run computed from its rows in articles and quarantine."""
+    """Figures about one run computed from its rows in articles and quarantine, streamed with Arrow compute:
+    a run's chrome lines and entities do not fit in memory as Python objects."""
     completeness_columns = [f.name for f in ARTICLES_SCHEMA if f.name not in _COMPLETENESS_SKIP]
-    articles = _table(store, ARTICLES, sorted({*_ARTICLE_COLUMNS, *completeness_columns}), run_id)
-    quarantine = _table(store, QUARANTINE, _QUARANTINE_COLUMNS, run_id)
-    a_rows = articles.to_pylist() if articles is not None else []
-    q_rows = quarantine.to_pylist() if quarantine is not None else []
-
     per_site: dict[str, Counter] = {}
-    for row in a_rows:
-        per_site.setdefault(row.get("site") or "(unknown)", Counter())["written"] += 1
-        if row.get("warnings"):
-            per_site[row.get("site") or "(unknown)"]["with_warnings"] += 1
-    for row in q_rows:
-        per_site.setdefault(row.get("site") or "(unknown)", Counter())["quarantined"] += 1
-    chrome_rules = Counter(line["rule"] for row in a_rows for line in row.get("chrome") or ())
-    entities = Counter()
-    for row in a_rows:
-        for entity in row.get("entities") or ():
-            entities[(entity["name"], entity["kind"])] += entity["mentions"] or 0
-    warnings = Counter(name for row in a_rows for name in row.get("warnings") or ())
-    repairs = Counter(_repair_kind(r) for row in a_rows for r in row.get("repairs") or ())
+    chrome_rules, entities, warnings, repairs = Counter(), Counter(), Counter(), Counter()
+    filled: dict[str, int] = {}
+    rows, word_counts, removed_shares = 0, [], []
+    for batch in _batches(store, ARTICLES, sorted({*_ARTICLE_COLUMNS, *completeness_columns}), run_id):
+        rows += batch.num_rows
+        sites = pc.fill_null(batch.column("site"), "(unknown)")
+        for site, count in _counts(sites).items():
+            per_site.setdefault(site, Counter())["written"] += count
+        warned = pc.greater(pc.list_value_length(pc.fill_null(batch.column("warnings"), [])), 0)
+        for site, count in _counts(pc.filter(sites, warned)).items():
+            per_site[site]["with_warnings"] += count
+        chrome_rules += _counts(pc.struct_field(pc.list_flatten(batch.column("chrome")), "rule"))
+        mentions = pc.list_flatten(batch.column("entities"))
+        if len(mentions):
+            grouped = pa.table({"name": pc.struct_field(mentions, "name"), "kind": pc.struct_field(mentions, "kind"),
+                                "mentions": pc.fill_null(pc.struct_field(mentions, "mentions"), 0)})
+            for row in grouped.group_by(["name", "kind"]).aggregate([("mentions", "sum")]).to_pylist():
+                entities[(row["name"], row["kind"])] += row["mentions_sum"]
+        warnings += _counts(pc.list_flatten(batch.column("warnings")))
+        for repair, count in _counts(pc.list_flatten(batch.column("repairs"))).items():
+            repairs[_repair_kind(repair)] += count
+        for name, count in _filled(batch, completeness_columns).items():
+            filled[name] = filled.get(name, 0) + count
+        word_counts += pc.fill_null(batch.column("word_count"), 0).to_pylist()
+        removed_shares += pc.fill_null(pc.cast(batch.column("removed_share"), pa.float64()), 0.0).to_pylist()
+    q_rows = 0
+    q_reasons, q_stages, q_listed = Counter(), Counter(), []
+    for batch in _batches(store, QUARANTINE, _QUARANTINE_COLUMNS, run_id):
+        q_rows += batch.num_rows
+        for site, count in _counts(pc.fill_null(batch.column("site"), "(unknown)")).items():
+            per_site.setdefault(site, Counter())["quarantined"] += count
+        q_reasons += _counts(pc.list_flatten(batch.column("reasons")))
+        q_stages += _counts(pc.fill_null(batch.column("stage"), "?"))
+        if len(q_listed) < QUARANTINE_LISTED:
+            q_listed += [{"source_uri": row["source_uri"], "stage": row.get("stage"), "reasons": list(row.get("reasons") or ())}
+                         for row in batch.slice(0, QUARANTINE_LISTED - len(q_listed)).to_pylist()]
     return {
-        "articles_rows": len(a_rows),
-        "quarantine_rows": len(q_rows),
-        "quarantine_by_reason": dict(Counter(r for row in q_rows for r in row.get("reasons") or ()).most_common()),
-        "quarantine_by_stage": dict(Counter(row.get("stage") or "?" for row in q_rows).most_common()),
+        "articles_rows": rows,
+        "quarantine_rows": q_rows,
+        "quarantine_by_reason": dict(q_reasons.most_common()),
+        "quarantine_by_stage": dict(q_stages.most_common()),
         "per_site": {site: dict(c) for site, c in sorted(per_site.items(), key=lambda kv: -sum(kv[1].values()))},
         "chrome_lines_removed": sum(chrome_rules.values()),
         "chrome_by_rule": dict(chrome_rules.most_common()),
         "warnings_by_rule": dict(warnings.most_common()),
         "repairs": dict(repairs.most_common()),
         "entities": [{"name": n, "kind": k, "mentions": m} for (n, k), m in entities.most_common(TOP_N)],
-        "field_completeness": _completeness(articles, completeness_columns),
-        "word_counts": [row.get("word_count") or 0 for row in a_rows],
-        "removed_shares": [float(row.get("removed_share") or 0.0) for row in a_rows],
-        "quarantined_documents": [{"source_uri": row["source_uri"], "stage": row.get("stage"),
-                                   "reasons": list(row.get("reasons") or ())} for row in q_rows[:QUARANTINE_LISTED]],
+        "field_completeness": {name: round(filled[name] / rows, 4) for name in completeness_columns
+                               if name in filled} if rows else {},
+        "word_counts": word_counts,
+        "removed_shares": removed_shares,
+        "quarantined_documents": q_listed,
     }
 
 
@@ -90,22 +121,20 @@ def _repair_kind(repair: str) -> str:
     return repair.split(":", 1)[0] if repair.startswith("charset:") else repair
 
 
-def _completeness(table: pa.Table | None, columns: list[str]) -> dict[str, float]:
-    """Share of rows where each field holds something (not null, not empty, not an empty list)."""
-    if table is None or table.num_rows == 0:
-        return {}
-    shares = {}
+def _filled(batch: pa.RecordBatch, columns: list[str]) -> dict[str, int]:
+    """Rows of the batch where each field holds something (not null, not empty, not an empty list)."""
+    filled = {}
     for name in columns:
-        if name not in table.column_names:
+        if name not in batch.schema.names:
             continue
-        column = table.column(name)
-        filled = pc.is_valid(column)
+        column = batch.column(name)
+        present = pc.is_valid(column)
         if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
-            filled = pc.and_(filled, pc.greater(pc.utf8_length(pc.fill_null(column, "")), 0))
+            present = pc.and_(present, pc.greater(pc.utf8_length(pc.fill_null(column, "")), 0))
         elif pa.types.is_list(column.type):
-            filled = pc.and_(filled, pc.greater(pc.list_value_length(pc.fill_null(column, [])), 0))
-        shares[name] = round(pc.sum(pc.cast(filled, pa.int64())).as_py() / table.num_rows, 4)
-    return shares
+            present = pc.and_(present, pc.greater(pc.list_value_length(pc.fill_null(column, [])), 0))
+        filled[name] = pc.sum(pc.cast(present, pa.int64())).as_py() or 0
+    return filled
 
 
 def reconcile(summary: dict, facts: dict) -> dict:

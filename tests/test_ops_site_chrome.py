@@ -44,3 +44,16 @@ def test_a_sites_repeated_line_is_chrome_from_its_first_page_and_in_later_runs(p
     assert table.num_rows == 6 + ESTABLISHED_SITE_DOCS
     assert not any(SITE_LINE in body for body in table.column("body").to_pylist())
     assert _site_repeats(table) == [SITE_LINE] * table.num_rows
+
+
+def test_site_line_counts_keep_a_sites_most_frequent_keys_only():
+    from collections import Counter
+
+    from flows.state import SITE_KEYS_KEPT, SiteLineCounts
+
+    counts = SiteLineCounts()
+    counts.add("big", Counter({DOCUMENTS_KEY: 7, "menu": 50, "share this": 40}))
+    counts.add("big", Counter({f"one-off line {n}": 1 for n in range(2 * SITE_KEYS_KEPT)}))
+    kept = counts.counts("big")
+    assert len(kept) == SITE_KEYS_KEPT + 1  # the most frequent keys plus the document count
+    assert kept["menu"] == 50 and kept["share this"] == 40 and counts.documents("big") == 7

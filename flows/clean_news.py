@@ -57,7 +57,7 @@ DEFAULT_BATCH_SIZE = 2000
 # per-batch barrier (all line keys counted before cleaning starts) costs little.
 CLEAN_BATCH_DOCS = 1000
 SWITCH_INTERVAL = 0.001  # seconds; see _process
-MAX_BATCH_BYTES = 64 * 1024 * 1024
+MAX_BATCH_BYTES = 128 * 1024 * 1024
 # A site with this many plain-text documents counted (in earlier batches or runs) knows its repeated lines:
 # its documents skip the counting pass and are counted while they are cleaned. At 20 documents a line on
 # 15% of a site's pages has been seen the SITE_CHROME_MIN_DOCS times that make it chrome.

@@ -28,7 +28,7 @@ def _add_run_options(parser: argparse.ArgumentParser) -> None:
                         help="folder with the alias and chrome tables (default: the project's seeds/, or $NEWSCLEAN_SEEDS)")
     parser.add_argument("--batch-size", type=int, default=None, metavar="N",
                         help="input files per commit: one validation run and one Parquet file per table (default: 2000); "
-                             "documents are cleaned in batches of at most 1000 or 64 MB of input")
+                             "documents are cleaned in batches of at most 1000 or 128 MB of input")
     parser.add_argument("--workers", type=int, default=None, metavar="N",
                         help="worker processes that clean documents (default: one per core; 0 = in this process, "
                              "no per-document timeout)")

@@ -271,7 +271,8 @@ class WorkerPool:
 
     def _map_workers(self, job: str, items: Sequence, context: object, sizes: Sequence[int] | None) -> list:
         results: list = [None] * len(items)
-        queue: deque[list[int]] = deque(_chunks(len(items), sizes))
+        # The end of a call is a barrier (the next batch waits for it): its last items go out one at a time.
+        queue: deque[list[int]] = deque(_chunks(len(items), sizes, tail=self.size * CHUNK_DOCS))
         context_frame = _frame(("context", context))
         call = object()  # marks the workers that already got this call's context
         while len(self._workers) < self.size:
@@ -350,18 +351,21 @@ class WorkerPool:
         self._workers = []
 
 
-def _chunks(count: int, sizes: Sequence[int] | None) -> list[list[int]]:
-    """Consecutive index groups of at most CHUNK_DOCS items and about CHUNK_BYTES bytes.
+def _chunks(count: int, sizes: Sequence[int] | None, *, tail: int = 0) -> list[list[int]]:
+    """Consecutive index groups of at most CHUNK_DOCS items and about CHUNK_BYTES bytes; the last ``tail``
+    items one per group, so that no worker is left with a long chunk while the others have finished.
 
     >>> _chunks(5, [1, 1, CHUNK_BYTES, 1, 1])
     [[0, 1], [2], [3, 4]]
+    >>> _chunks(5, None, tail=2)
+    [[0, 1, 2], [3], [4]]
     """
     chunks: list[list[int]] = []
     current: list[int] = []
     total = 0
     for index in range(count):
         size = sizes[index] if sizes else 0
-        if current and (len(current) >= CHUNK_DOCS or total + size > CHUNK_BYTES):
+        if current and (len(current) >= CHUNK_DOCS or total + size > CHUNK_BYTES or index >= count - tail):
             chunks.append(current)
             current, total = [], 0
         current.append(index)

@@ -27,6 +27,8 @@ What depends on the page (a caption above a credit line, the site's learned chro
 from __future__ import annotations
 
 import re
+import re._constants as _sre
+import re._parser
 import unicodedata
 from bisect import bisect_left, bisect_right
 from itertools import accumulate, compress, repeat
@@ -116,6 +118,7 @@ _ASCII_KEY_FOLD = bytes(
     b if b >= 128 or chr(b) == "\n" else ord("0") if chr(b).isdigit() else
     b if re.fullmatch(r"[^\W_]", chr(b)) else ord(" ") for b in range(256))  # bytes >= 128: UTF-8, untouched
 _ASCII_BYTES = bytes(range(128))
+_CATEGORY_CLASSES = {_sre.CATEGORY_DIGIT: r"\d", _sre.CATEGORY_WORD: r"\w", _sre.CATEGORY_SPACE: r"\s"}
 _CLOCK = re.compile(r"\b\d{1,2}[:.]\d\d\b\s*(?:[ap]\.?m\.?|uhr|h)?", re.I)
 _AGO = re.compile(r"\b\d+\s*\w+\s+ago\b", re.I)
 _COMMENT_WORDS = re.compile(r"\b(comments?|repl(y|ies)|responses?|discussion|conversation|says|said|wrote|comentários?|comentarios?|commentaires?|kommentare?|commenti|комментари\w*)\b")
@@ -494,9 +497,61 @@ def _line_scan(patterns: list[tuple[int, str]], *, cased: bool) -> _LineScan:
         needy_heads=_HeadFinder(list(needy_of)) if needy_of else None,
         needy_of=tuple(map(tuple, needy_of.values())),
         needy_caseless=all(literal.lower() == literal == literal.upper() for literal in needy_of),
-        headless=re.compile(rf"\n(?:{'|'.join(headless)})(?=\n)", re.MULTILINE) if headless else None,
+        headless=re.compile(rf"\n{_first_class(headless)}(?:{'|'.join(headless)})(?=\n)", re.MULTILINE) if headless else None,
         headless_line=re.compile("|".join(headless), re.MULTILINE) if headless else None,
     )
+
+
+def _first_class(patterns: list[str]) -> str:
+    r"""A look-ahead for the characters any of ``patterns`` can start with, or "" when one could start with anything
+    (or match nothing). The engine tries an alternation branch by branch at every line start, and a branch that
+    opens with a repeat (``\d+``) is entered before it fails; one character-class test rules most lines out at once.
+
+    >>> _first_class([r"\d+\s+min", r"(?:page \d+|\d+ of \d+)", "a?b"]), _first_class([r"\d+", r"(?:page|[x-z])"])
+    ('', '(?=[\\dpx-z])')
+    """
+    atoms: set[str] = set()
+    for pattern in patterns:
+        found = _firsts(re._parser.parse(pattern))
+        if found is None:
+            return ""
+        atoms |= found
+    return "(?=[" + "".join(sorted(atoms)) + "])" if atoms else ""
+
+
+def _firsts(items) -> set[str] | None:
+    """The class atoms a parsed pattern's first character is among, or None when unknown (see _first_class)."""
+    for op, av in items:
+        if op is _sre.LITERAL:
+            return {re.escape(chr(av))}
+        if op is _sre.IN:
+            out = set()
+            for kind, arg in av:
+                if kind is _sre.LITERAL:
+                    out.add(re.escape(chr(arg)))
+                elif kind is _sre.RANGE:
+                    out.add(re.escape(chr(arg[0])) + "-" + re.escape(chr(arg[1])))
+                elif kind is _sre.CATEGORY and arg in _CATEGORY_CLASSES:
+                    out.add(_CATEGORY_CLASSES[arg])
+                else:  # a negated class, or a category with no class to write
+                    return None
+            return out
+        if op is _sre.SUBPATTERN:
+            if av[1] & re.IGNORECASE:  # (?i:...): the case of its literals does not count
+                return None
+            return _firsts(av[3])
+        if op is _sre.BRANCH:
+            out = set()
+            for alternative in av[1]:
+                found = _firsts(alternative)
+                if found is None:
+                    return None
+                out |= found
+            return out
+        if op in (_sre.MAX_REPEAT, _sre.MIN_REPEAT) and av[0] >= 1:
+            return _firsts(av[2])
+        return None  # an anchor, a look-around, an optional item, any character: unknown
+    return None  # may match nothing
 
 
 def _contains_scan(rows: list[tuple[str, bool, str]]) -> _ContainsScan:

@@ -110,6 +110,7 @@ _COMMON_PUNCT = tuple(char for char in "’“”—–‘…•·«»©®™\xa
                       if not re.fullmatch(r"\w", char) and char.lower() == char)
 # The probe of a line the lexicon already gave a rule (see _learn_lines): never a line key, so never site chrome.
 _CLOSED = "\0"
+_COMMON_PUNCT_UTF8 = tuple(char.encode("utf-8") for char in _COMMON_PUNCT)
 _BLANK_RUN = re.compile(r"\n{3,}")
 _SEPARATORS = ("\n", "\n\n")  # between two kept lines: no blank line in the input between them, or some
 _ENUMERATED = re.compile(r"(\d{1,3})[.)]\s+\S")
@@ -146,6 +147,7 @@ _MONTH_NAMES = {
 }
 _MONTHS = {name: number for names in _MONTH_NAMES.values() for number, name in enumerate(names.split(), start=1)}
 _MONTHS["sept"] = 9
+_MONTH_WORDS = frozenset(_MONTHS)
 _MONTH = r"(?P<mon>" + "|".join(sorted(_MONTHS, key=len, reverse=True)) + r")\.?"
 _DATE_PATTERNS = (
     re.compile(r"\b(?P<y>(?:19|20)\d\d)[-/.](?P<m>\d\d?)[-/.](?P<d>\d\d?)\b"),
@@ -164,9 +166,10 @@ _LEADING_DATE = re.compile(
 _SPECIAL_RULES = ("caption", "byline", "dateline", "author_box")
 _FIELD_RULES = frozenset({"byline", "author_box", "dateline"})  # and every rule that starts with "caption"
 # A credit line ("Photo: NAME/AGENCY", "Source: ...") sits right under its caption: the line above it is the caption.
-# Searched from the newline before a line, over the whole text at once.
+# Searched from the newline before a line, over the whole text at once; the look-ahead for the labels' first letters
+# rules out most line starts in one test.
 _CREDIT_BELOW = re.compile(
-    r"\n(?:Credit|Credits|Photo|Photograph|Image|Picture|Foto|Source|Photo credit|Image credit)[^\S\n]?:[^\S\n]*"
+    r"\n(?=[CFIPS])(?:Credit|Credits|Photo|Photograph|Image|Picture|Foto|Source|Photo credit|Image credit)[^\S\n]?:[^\S\n]*"
     r"[^.!?\n]{2,80}(?=\n)")
 # Characters that end a literal run in a pattern, and those that make the character before them optional.
 _REGEX_META = frozenset(".^$*+?{}[]\\|()")
@@ -1548,8 +1551,12 @@ def _has_date(text: str, key: str | None = None) -> bool:
     >>> _has_date("Posted Nov. 19, 2019"), _has_date("Call 555 2019 now"), _has_date("2019-11-19")
     (True, False, True)
     """
-    if _DATE_PATTERNS[0].search(text) or _DATE_PATTERNS[3].search(text):
+    if key is None:
+        key = line_key(text)
+    # The numeric dates put one of "-/." between two digits: "0 0" in the key (digits fold to 0, punctuation to a
+    # space), which most lines with a year lack ("© 2024 ...", "Updated 2 hours ago").
+    if "0 0" in key and (_DATE_PATTERNS[0].search(text) or _DATE_PATTERNS[3].search(text)):
         return True
-    if not _MONTHS.keys() & (line_key(text) if key is None else key).split():
+    if _MONTH_WORDS.isdisjoint(key.split()):
         return False  # a month name in a date stands between spaces or punctuation: it is a word of the key
     return bool(_DATE_PATTERNS[1].search(text) or _DATE_PATTERNS[2].search(text))

@@ -1130,7 +1130,7 @@ def _learn_lines(new: list[str], lexicon: ChromeLexicon, cache: dict[str, tuple]
         last = text[-1]
         sentence = last in terminals if last not in closers else text.rstrip(closers)[-1:] in terminals
         rule = rule or None
-        dateline = rule is None and "0000" in key and count <= DATELINE_MAX_WORDS and not _ends_sentence(text) \
+        dateline = rule is None and count <= DATELINE_MAX_WORDS and "0000" in key and not _ends_sentence(text) \
             and _has_date(text, key) and not _EMBED_OR_URL.search(text)  # a date needs a year: "0000" in the key
         tail = rule in tail_rules or count <= 6 and (key in tail_markers or count > 1 and key.partition(" ")[0] in
                                                      tail_first and any(" ".join(key.split()[:k]) in tail_prefixes
@@ -1394,7 +1394,8 @@ def _cut_comments(lines: list[_Line], scores: list[float], start: int, end: int)
     """End the core where a feed begins: readers' comments or teaser cards, each opened by a time stamp, byline or
     dateline and followed by prose, repeated after the article began."""
     prose_words = 0
-    first, stamps, talk = None, 0, False
+    first, stamps = None, 0
+    quiet: list[int] = []  # the other lines up to the first stamp: comment words there lower the bar
     for i in range(start, end):
         line = lines[i]
         stamp = "0" in line.key and _is_stamp(line) or line.rule in _FEED_RULES  # a stamp has digits
@@ -1402,13 +1403,15 @@ def _cut_comments(lines: list[_Line], scores: list[float], start: int, end: int)
             if first is None:
                 prose_words += line.words
             continue
-        if not talk and first is None and _COMMENT_WORDS.search(line.key):
-            talk = True
+        if first is None:
+            quiet.append(i)
         if prose_words >= COMMENT_MIN_PROSE and stamp and any(scores[j] > 0 for j in range(i + 1, min(i + 4, end))):
             stamps += 1
             if first is None:
                 first = i
-    if first is None or stamps < (2 if talk else 3):
+    # Comment words only decide when there are exactly two stamps: looked for then, not on every line.
+    if first is None or stamps < 2 or stamps == 2 and not any(
+            _COMMENT_WORDS.search(lines[i].key) for i in quiet):
         return end
     # The card's headline or the commenter's name sits on the lines above the stamp.
     while first - 1 > start and scores[first - 1] <= 0 and first - 1 >= start:

@@ -32,7 +32,7 @@ import re._parser
 import unicodedata
 from bisect import bisect_left, bisect_right
 from itertools import accumulate, compress, repeat
-from operator import add, eq, gt, is_, is_not, itemgetter, sub
+from operator import add, and_, eq, gt, is_, is_not, itemgetter, not_, sub
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -1440,16 +1440,26 @@ def _judge(lines: list[_Line], prose: list[bool], start: int, end: int, listed: 
             # syndicated several times), not furniture: keep it.
             verdicts[i] = None
     # Inside the core, a run of three or more short lines that are neither prose nor sentences is a link list.
-    i = start
-    while i < end:
-        j = i
-        while j < end and verdicts[j] is None and not prose[j] and j not in listed and not lines[j].sentence and (
-                lines[j].words <= 4 or _listy(lines[j], stopwords)):  # _menu_like
-            j += 1
-        if j - i >= 3:
-            for k in range(i, j):
-                verdicts[k] = "link_list"
-        i = max(j, i + 1)
+    # (Lines still kept and not prose are picked by C-level maps; the rest of the test runs on those alone.)
+    run: list[int] = []
+    for j in compress(range(start, end), map(and_, map(is_, verdicts[start:end], repeat(None)),
+                                             map(not_, prose[start:end]))):
+        line = lines[j]
+        if j not in listed and not line.sentence and (line.words <= 4 or _listy(line, stopwords)):  # _menu_like
+            if run and run[-1] != j - 1:
+                if len(run) >= 3:
+                    for k in run:
+                        verdicts[k] = "link_list"
+                run = []
+            run.append(j)
+        elif run:
+            if len(run) >= 3:
+                for k in run:
+                    verdicts[k] = "link_list"
+            run = []
+    if len(run) >= 3:
+        for k in run:
+            verdicts[k] = "link_list"
     return verdicts
 
 

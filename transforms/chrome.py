@@ -1097,7 +1097,7 @@ def _features(texts: list[str], lexicon: ChromeLexicon, site_chrome: frozenset[s
 def _line_with_rule(line: _Line, rule: str) -> tuple[_Line, bool, float]:
     """A line the page gives a rule to (caption, site chrome, dateline): no teaser, not prose, scored as chrome."""
     line = tuple.__new__(_Line, (*line[:7], False, rule, line[9]))  # teaser off, the rule on
-    score = -max(4.0, line.words * 1.0)
+    score = -4.0 if line.words <= 4 else -float(line.words)  # -max(4.0, words)
     return line, False, min(score, -TAIL_MARKER_COST) if line.tail else score
 
 
@@ -1139,7 +1139,7 @@ def _learn_lines(new: list[str], lexicon: ChromeLexicon, cache: dict[str, tuple]
             # A one- or two-word line is never prose, a sentence worth a point, a table row or a headline, and
             # nothing reads its title case or stop words (see _is_prose, _score, _menu_like, _extend_edges); nor
             # does any step read the shape of a line the lexicon removes (its rule stays whatever the page adds).
-            score = -max(4.0, words * 1.0) if rule else -3.0 - 0.3 * words
+            score = (-4.0 if words <= 4 else -float(words)) if rule else -3.0 - 0.3 * words  # _score, inline
             cache[text] = (make(_Line, (text, key, words, sentence, 0.0, False, False, False, rule, tail)), False,
                            min(score, -TAIL_MARKER_COST) if tail else score, _CLOSED if rule else key, dateline, False)
             continue
@@ -1167,8 +1167,10 @@ def _learn_lines(new: list[str], lexicon: ChromeLexicon, cache: dict[str, tuple]
                     teaser = True
                 elif ":" in text and _inner_dateline(text):
                     teaser = True
-                elif len(spaced) >= HEADLINE_RUN_WORDS + 5 and _capitalised(spaced[HEADLINE_RUN_WORDS - 1]):
-                    teaser = _capital_run(spaced)
+                elif len(spaced) >= HEADLINE_RUN_WORDS + 5:  # _capitalised, inline
+                    core = spaced[HEADLINE_RUN_WORDS - 1].lstrip("‘'\"“([¿¡")
+                    if core and (core[0].isupper() or core[0].isdigit() or core[0] in "$€£&"):
+                        teaser = _capital_run(spaced)
             if sentence:
                 pass
             elif title_case and words >= 5 or count >= long_words and not teaser and text.count(",") < 2:

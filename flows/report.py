@@ -49,7 +49,9 @@ def _batches(store: Store, name: str, columns, run_id: str | None = None) -> Ite
                          ignore_prefixes=[".", "_"])
     wanted = [c for c in columns if c in dataset.schema.names]
     where = ds.field("run_id") == run_id if run_id else None
-    yield from dataset.to_batches(columns=wanted, filter=where, batch_size=8192)
+    # One batch in memory at a time: the scanner's read-ahead defaults hold dozens of batches of chrome lines.
+    yield from dataset.to_batches(columns=wanted, filter=where, batch_size=8192, batch_readahead=0,
+                                  fragment_readahead=0)
 
 
 def _counts(values: pa.Array) -> Counter:

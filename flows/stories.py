@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
@@ -203,9 +204,24 @@ def load_index(store: Store) -> StoryIndex:
     columns = {}
     for name in ("articles", "ledger", "lines"):
         with fs.open_input_file(f"{folder}/{name}-{generation}.parquet") as handle:
-            columns[name] = pq.read_table(handle).to_pydict()
+            table = pq.read_table(handle)
+        # The term lists become numpy views of one array each: as Python lists of numbers, the terms of
+        # 187,000 articles took the process to 1.2 GB while loading.
+        columns[name] = {column: (_list_arrays(table.column(column)) if column in _TERM_COLUMNS
+                                  else table.column(column).to_pylist()) for column in table.column_names}
     columns["site_lines"] = columns.pop("lines")
     return StoryIndex.from_columns(columns)
+
+
+_TERM_COLUMNS = ("term_slots", "term_weights")
+
+
+def _list_arrays(column: pa.ChunkedArray) -> list[np.ndarray]:
+    """One numpy array per row of an Arrow list column (views of the column's values)."""
+    column = column.combine_chunks()
+    values = pc.list_flatten(column).to_numpy(zero_copy_only=False)
+    lengths = pc.fill_null(pc.list_value_length(column), 0).to_numpy(zero_copy_only=False)
+    return np.split(values, np.cumsum(lengths)[:-1]) if len(column) else []
 
 
 def save_index(store: Store, index: StoryIndex) -> str:

@@ -894,6 +894,7 @@ class _Line(NamedTuple):
 # Field getters for C-level maps over lines (no Python loop per line).
 _TEXT, _KEY, _NUMERIC, _RULE, _FIRST = itemgetter(0), itemgetter(1), itemgetter(6), itemgetter(8), itemgetter(0)
 _FIRST_TWO = itemgetter(0, 1)
+_TAIL = itemgetter(9)
 _SECOND = itemgetter(1)
 
 
@@ -1096,9 +1097,10 @@ def _features(texts: list[str], lexicon: ChromeLexicon, site_chrome: frozenset[s
 
 def _line_with_rule(line: _Line, rule: str) -> tuple[_Line, bool, float]:
     """A line the page gives a rule to (caption, site chrome, dateline): no teaser, not prose, scored as chrome."""
-    line = tuple.__new__(_Line, (*line[:7], False, rule, line[9]))  # teaser off, the rule on
-    score = -4.0 if line.words <= 4 else -float(line.words)  # -max(4.0, words)
-    return line, False, min(score, -TAIL_MARKER_COST) if line.tail else score
+    words, tail = line[2], line[9]
+    score = -4.0 if words <= 4 else 0.0 - words  # -max(4.0, words), as a float
+    return tuple.__new__(_Line, (*line[:7], False, rule, tail)), False, \
+        min(score, -TAIL_MARKER_COST) if tail else score  # teaser off, the rule on
 
 
 def _learn_lines(new: list[str], lexicon: ChromeLexicon, cache: dict[str, tuple]) -> None:
@@ -1139,7 +1141,7 @@ def _learn_lines(new: list[str], lexicon: ChromeLexicon, cache: dict[str, tuple]
             # A one- or two-word line is never prose, a sentence worth a point, a table row or a headline, and
             # nothing reads its title case or stop words (see _is_prose, _score, _menu_like, _extend_edges); nor
             # does any step read the shape of a line the lexicon removes (its rule stays whatever the page adds).
-            score = (-4.0 if words <= 4 else -float(words)) if rule else -3.0 - 0.3 * words  # _score, inline
+            score = (-4.0 if words <= 4 else 0.0 - words) if rule else -3.0 - 0.3 * words  # _score, inline
             cache[text] = (make(_Line, (text, key, words, sentence, 0.0, False, False, False, rule, tail)), False,
                            min(score, -TAIL_MARKER_COST) if tail else score, _CLOSED if rule else key, dateline, False)
             continue
@@ -1186,7 +1188,7 @@ def _learn_lines(new: list[str], lexicon: ChromeLexicon, cache: dict[str, tuple]
                 is_prose = sentence or text.count(",") >= 2 or stops >= 0.2
             else:
                 is_prose = words >= sentence_words and sentence and not title_case
-            score = float(words) if is_prose else 1.0 if sentence and not title_case else \
+            score = words + 0.0 if is_prose else 1.0 if sentence and not title_case else \
                 0.0 if numeric else -3.0 - 0.3 * words
         cache[text] = (line, is_prose, min(score, -TAIL_MARKER_COST) if tail else score, key, dateline,
                        words >= COPY_MIN_WORDS)
@@ -1365,14 +1367,18 @@ def _core_span(scores: list[float]) -> tuple[int, int]:
 def _cut_tail(lines: list[_Line], scores: list[float], start: int, end: int, lexicon: ChromeLexicon) -> int:
     """End the core at the first tail marker after which little prose follows, or after which more markers come
     (related lists, trending, comments: the page's furniture, however much teaser prose it holds)."""
+    markers = list(compress(range(start, end), map(_TAIL, lines[start:end])))
+    if not markers:  # (most pages: nothing below needs the sums)
+        return end
     total = sum(s for s in scores[start:end] if s > 0)
-    markers = [i for i in range(start, end) if lines[i].tail]
     before, seen = 0.0, 0
-    for i in range(start, end):
+    upcoming = markers[0]
+    for i in range(start, markers[-1] + 1):  # past the last marker nothing can end the core
         if scores[i] > 0:
             before += scores[i]
-        if seen < len(markers) and markers[seen] == i:
+        if i == upcoming:
             seen += 1
+            upcoming = markers[seen] if seen < len(markers) else -1
             dense = sum(1 for j in markers[seen - 1:] if j - i <= TAIL_MARKER_SPAN) >= TAIL_MARKER_RUN
             if before and (total - before < TAIL_AFTER_SHARE * before or dense):
                 return i

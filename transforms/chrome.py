@@ -1404,9 +1404,11 @@ def _cut_comments(lines: list[_Line], scores: list[float], start: int, end: int)
     prose_words = 0
     first, stamps = None, 0
     quiet: list[int] = []  # the other lines up to the first stamp: comment words there lower the bar
+    feed_rules = _FEED_RULES
     for i in range(start, end):
         line = lines[i]
-        stamp = "0" in line.key and _is_stamp(line) or line.rule in _FEED_RULES  # a stamp has digits
+        # (_is_stamp's own first tests, inline: most lines are long or have no digit)
+        stamp = line.rule in feed_rules or line.words <= 14 and "0" in line.key and _is_stamp(line)
         if scores[i] > 0 and not stamp:
             if first is None:
                 prose_words += line.words

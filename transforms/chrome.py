@@ -993,7 +993,7 @@ def strip_chrome(text: str, *, lexicon: ChromeLexicon, site_chrome: frozenset[st
         published = lead["date"]
         texts[0] = texts[0][lead.end():]
     lines, prose, scores = _features(texts, lexicon, site_chrome, line_cache)
-    listed = _score_tables(lines, scores) | _score_enumerations(lines, scores)
+    listed = _score_tables(lines, scores) | _score_enumerations(lines, scores, texts)
     lead = _article_lead(lines, prose)
     if lead is not None:
         scores[lead] += LEAD_BONUS
@@ -1332,10 +1332,13 @@ def _score_tables(lines: list[_Line], scores: list[float]) -> set[int]:
     return listed
 
 
-def _score_enumerations(lines: list[_Line], scores: list[float]) -> set[int]:
+def _score_enumerations(lines: list[_Line], scores: list[float], texts: list[str] | None = None) -> set[int]:
     """Items numbered 1), 2), 3) ... one after another (a line or two apart at most: a link or a price under each)
-    are an article's list (a ranking, steps, a gift guide): content, however short or unsentence-like each is."""
-    items = [(i, int(found[1])) for i in compress(range(len(lines)), map(str.isdecimal, map(_FIRST, map(_TEXT, lines))))
+    are an article's list (a ranking, steps, a gift guide): content, however short or unsentence-like each is.
+    ``texts`` are the lines' texts, when the caller has them as a list."""
+    if texts is None:
+        texts = list(map(_TEXT, lines))
+    items = [(i, int(found[1])) for i in compress(range(len(lines)), map(str.isdecimal, map(_FIRST, texts)))
              if lines[i].rule is None for found in (_ENUMERATED.match(lines[i].text),) if found]
     run: list[int] = []
     listed: set[int] = set()

@@ -8,7 +8,7 @@ wall time is printed too), peak RSS of the whole process tree, and per-stage sec
 
 Parts (all by default):
   text      the real pipeline on --text plain-text documents with --workers workers
-  scaling   the same text corpus (first --scaling docs) with 1 and with 2 workers
+  scaling   --scaling text documents (or HTML pages, --scaling-input html) with 1 and with 2 workers
   html      the real pipeline on --html pages, and a bare trafilatura.extract loop over the same
             pages on the same number of processes
   noop      --noop small files already in the ledger (the ledger is written directly, no cleaning):
@@ -234,6 +234,8 @@ def main() -> None:
     parser.add_argument("--work", type=Path, default=Path(os.environ.get("TMPDIR", "/tmp")) / "newsclean-bench")
     parser.add_argument("--text", type=int, default=50_000, help="text documents (default: 50000)")
     parser.add_argument("--scaling", type=int, default=5_000, help="text documents for the 1-vs-2 workers part")
+    parser.add_argument("--scaling-input", choices=("text", "html"), default="text",
+                        help="documents of the 1-vs-2 workers part (default: text)")
     parser.add_argument("--html", type=int, default=5_000, help="HTML pages (default: 5000)")
     parser.add_argument("--overhead", type=int, default=200_000, help="documents for the stubbed run (default: 200000)")
     parser.add_argument("--noop", type=int, default=100_000, help="files for the nothing-new rerun (default: 100000)")
@@ -253,11 +255,12 @@ def main() -> None:
         describe(f"text, {args.workers} workers", run_cli([args.work / "text"], args.work / "out-text",
                                                           "--workers", str(args.workers)), workers=args.workers)
     if "scaling" in parts:
-        build_text(args.work / "scaling", args.scaling)
+        folder = args.work / f"scaling-{args.scaling_input}"
+        (build_html if args.scaling_input == "html" else build_text)(folder, args.scaling)
         rates = {}
         for workers in (1, 2):
-            summary = run_cli([args.work / "scaling"], args.work / "out-scaling", "--workers", str(workers))
-            describe(f"text, {workers} worker(s)", summary, workers=workers)
+            summary = run_cli([folder], args.work / "out-scaling", "--workers", str(workers))
+            describe(f"{args.scaling_input}, {workers} worker(s)", summary, workers=workers)
             stages = summary["stage_seconds"]
             rates[workers] = summary["read"] / (stages.get("learn_lines", 0) + stages.get("clean", 0))
             print(f"    CPU-bound stages (the two passes in the workers): {rates[workers]:,.0f} docs/s")

@@ -11,6 +11,7 @@ validates and writes the cleaned batches before k (several batches make one comm
 from __future__ import annotations
 
 import hashlib
+import itertools
 import os
 import pickle
 import sys
@@ -43,9 +44,8 @@ from flows.store import (ARTICLES, QUARANTINE, Store, article_row, publish_stage
 from flows.workers import DEFAULT_DOC_TIMEOUT, Failure, close_pools, leased_pool
 from transforms.chrome import site_chrome_keys
 from transforms.decode import looks_like_html
-from transforms.pipeline import References, decode_document
+from transforms.pipeline import References, decode_document, document_site
 from transforms.records import Article, RawDocument
-from transforms.structure import site_from_url
 
 # Input files per commit: one validation run (GX costs about 0.5 s per run whatever its size), one Parquet
 # file per table and one ledger segment. A commit's articles wait in memory and its validation holds
@@ -157,7 +157,7 @@ def _clean(pool, docs: list[RawDocument], site_counts: dict[str, Counter]) -> Cl
     added: dict[str, Counter] = {}
     text_docs = [index for index, doc in enumerate(docs) if not _looks_like_html(doc)]
     established = {site for site, counts in site_counts.items() if counts[DOCUMENTS_KEY] >= ESTABLISHED_SITE_DOCS}
-    first_pass = [index for index in text_docs if _site_of(docs[index]) not in established]
+    first_pass = [index for index in text_docs if (document_site(docs[index]) or "") not in established]
     started = time.perf_counter()
     counted = pool.map("line_keys", [docs[i] for i in first_pass], sizes=[sizes[i] for i in first_pass])
     learn_seconds = time.perf_counter() - started
@@ -168,7 +168,7 @@ def _clean(pool, docs: list[RawDocument], site_counts: dict[str, Counter]) -> Cl
             articles[index] = replace(result, raw=docs[index].raw)
         else:
             _count_document(added, *result)
-    sites = {_site_of(docs[index]) for index in text_docs}
+    sites = {document_site(docs[index]) or "" for index in text_docs}
     site_chrome = {site: site_chrome_keys(site_counts.get(site, Counter()) + added.get(site, Counter()))
                    for site in sites}
     todo = [index for index, article in enumerate(articles) if article is None]
@@ -192,11 +192,6 @@ def _count_document(counts: dict[str, Counter], site: str, keys: list[str]) -> N
     site_counts = counts.setdefault(site, Counter())
     site_counts.update(keys)
     site_counts[DOCUMENTS_KEY] += 1
-
-
-def _site_of(doc: RawDocument) -> str:
-    """The site decode_document gives a plain-text document."""
-    return doc.site or site_from_url(doc.url) or doc.folder_site or ""
 
 
 def _looks_like_html(doc: RawDocument) -> bool:
@@ -321,7 +316,7 @@ def _process(todo: list[InputFile], *, store: Store, ledger: Ledger, refs: Refer
         return number, files, read, cleaned
 
     ready: list[tuple] = []  # cleaned batches not committed yet, oldest first
-    commits = iter(range(1 << 62))
+    commits = itertools.count()
 
     def commit_ready() -> None:
         """Commit every cleaned batch waiting, as one: one validation run, one file per table, one ledger segment."""
@@ -362,7 +357,7 @@ def _process(todo: list[InputFile], *, store: Store, ledger: Ledger, refs: Refer
                     already_stored.add(doc.doc_id)
                     fresh.append(doc)
             finished = [finish_oldest() for _ in range(len(pending) - in_flight + 1)] if len(pending) >= in_flight else []
-            sites = {doc.site or site_from_url(doc.url) or doc.folder_site or "" for doc in fresh}
+            sites = {document_site(doc) or "" for doc in fresh}
             future = clean_batch.submit(Opaque(fresh), Opaque(site_lines.subset(sites)), Opaque(refs), options)
             read.docs = fresh = []  # the clean task has them; only the ledger rows wait for the commit
             pending.append((number, files, read, future))

@@ -28,7 +28,7 @@ class References:
 def decode_document(doc: RawDocument) -> Article:
     """Bytes to an Article with decoded text and known input format, or a quarantined one."""
     base = Article(doc_id=doc.doc_id, source_uri=doc.source_uri, input_format=doc.format_hint or "text", raw=doc.raw,
-                   url=doc.url, title=doc.title, site=doc.site or site_from_url(doc.url) or doc.folder_site,
+                   url=doc.url, title=doc.title, site=document_site(doc),
                    published=parse_date(doc.published), published_at=parse_datetime(doc.published))
     if doc.read_error:
         return _quarantine(base, "read", doc.read_error)
@@ -39,6 +39,15 @@ def decode_document(doc: RawDocument) -> Article:
         return _quarantine(base, "read", error.reason)
     is_html = markup or (doc.format_hint == "html" and "<" in text)
     return replace(base, text=text, repairs=repairs, input_format="html" if is_html else "text")
+
+
+def document_site(doc: RawDocument) -> str | None:
+    """The site a document is filed under before cleaning: as given, else the URL's host, else its folder.
+
+    >>> document_site(RawDocument(source_uri="in/kyiv/a.txt", raw=b"", url="https://www.kyivpost.com/x"))
+    'kyivpost.com'
+    """
+    return doc.site or site_from_url(doc.url) or doc.folder_site
 
 
 def clean_article(article: Article, *, refs: References, site_chrome: frozenset[str] = frozenset(),

@@ -74,7 +74,7 @@ def main() -> None:
             times = {}
             _, times["bare"] = cpu(trafilatura.extract, doc.raw)
             decoded, times["decode"] = cpu(decode_document, doc)
-            _, times["html"] = cpu(extract_html, decoded.text)
+            _, times["html"] = cpu(lambda text: extract_html(text, no_controls=True), decoded.text)
             cleaned, times["clean"] = cpu(lambda art: clean_article(art, refs=refs), decoded)
             structured, times["language"] = cpu(structure_article, cleaned)
             normalized, times["normalize"] = cpu(lambda art: normalize_article(art, refs=refs), structured)

@@ -60,7 +60,8 @@ def clean_article(article: Article, *, refs: References, site_chrome: frozenset[
     if article.quarantined:
         return article
     if article.input_format == "html":
-        page = extract_html(article.text, url=article.url)
+        # decode_document's text holds no control characters (decode_text deletes them)
+        page = extract_html(article.text, url=article.url, no_controls=True)
         if has_mojibake_hint(page.body) or has_mojibake_hint(page.title or ""):
             repaired_body, fixes = repair_text(page.body)
             page = replace(page, body=repaired_body, title=page.title and repair_text(page.title)[0])

@@ -9,9 +9,11 @@ import pytest
 
 from transforms.chrome import ChromeLexicon
 from lxml.html import tostring
+from trafilatura.baseline import html2txt
 from trafilatura.utils import load_html
 
 from transforms.html import DEFAULT_SETTINGS, ExtractedPage, ExtractionSettings, extract_html, parse_html
+from transforms.html import _body_text_bound
 from transforms.names import AliasTable
 from transforms.pipeline import References, clean_article, decode_document
 from transforms.records import RawDocument
@@ -84,6 +86,15 @@ def test_pages_are_parsed_as_trafilatura_parses_them(html):
             continue
         assert tostring(tree) == tostring(expected)
         assert [type(e) for e in tree.iter()] == [type(e) for e in expected.iter()]
+
+
+@pytest.mark.parametrize("html", [*ODD_PAGES[:3], *(page_html(case) for case in CASES),
+                                  "<html><body><p>a<b>b</b>c</p><div>d</div>e<br>f<svg><text>g</text></svg>"
+                                  "<template><p>h</p></template><aside>i</aside>\x1f\x1fj</body></html>"])
+def test_the_cheap_page_length_bounds_trafilaturas(html):
+    # the cascade skips html2txt when this bound already settles the short-body test
+    tree = parse_html(html)
+    assert _body_text_bound(tree.body) >= len(html2txt(tree))
 
 
 def test_html_in_a_text_file_goes_the_html_route():

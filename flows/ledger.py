@@ -51,7 +51,7 @@ def ledger_key(item: InputFile, cwd: str | None = None) -> str:
 
     Plain string joining, not ``Path.absolute()``: this runs once per input on every run (100,000 calls).
     """
-    path = os.fspath(item.path)
+    path = item.location
     return path if os.path.isabs(path) else os.path.join(cwd or os.getcwd(), path)
 
 

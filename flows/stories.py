@@ -26,7 +26,7 @@ import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
 from flows.store import Store
-from transforms.stories import HashedZipf, StoryDoc, StoryIndex, date_of
+from transforms.stories import UNDATED, CodedColumn, HashedZipf, StoryDoc, StoryIndex, TextColumn, date_of, signature_rows
 
 STATE_FOLDER = ("state", "stories")
 CURRENT_FILE = "CURRENT"
@@ -201,27 +201,67 @@ def load_index(store: Store) -> StoryIndex:
         return StoryIndex()
     with fs.open_input_stream(current) as handle:
         generation = handle.read().decode("utf-8").strip()
-    columns = {}
-    for name in ("articles", "ledger", "lines"):
+
+    def read(name: str, columns: list[str] | None = None) -> pa.Table:
         with fs.open_input_file(f"{folder}/{name}-{generation}.parquet") as handle:
-            table = pq.read_table(handle)
-        # The term lists become numpy views of one array each: as Python lists of numbers, the terms of
-        # 187,000 articles took the process to 1.2 GB while loading.
-        columns[name] = {column: (_list_arrays(table.column(column)) if column in _TERM_COLUMNS
-                                  else table.column(column).to_pylist()) for column in table.column_names}
-    columns["site_lines"] = columns.pop("lines")
-    return StoryIndex.from_columns(columns)
+            return pq.read_table(handle, columns=columns)
+
+    # Column by column, straight into numpy: only one Arrow column is in memory at a time, and no
+    # Python object per article (as lists of Python values, 187,000 articles took the process to 1.2 GB).
+    articles = {}
+    for name in ARTICLES_INDEX_SCHEMA.names:
+        articles.update(_index_arrays(name, read("articles", [name]).column(name)))
+        _release_arrow_memory()
+    ledger = read("ledger").to_pydict()
+    lines = read("lines").column("key").to_numpy()
+    index = StoryIndex.from_arrays({"articles": articles, "ledger": ledger, "site_lines": lines})
+    _release_arrow_memory()
+    return index
 
 
-_TERM_COLUMNS = ("term_slots", "term_weights")
+def _release_arrow_memory() -> None:
+    """Hand the memory Arrow freed while reading or writing the index back to the system: its allocator
+    otherwise keeps it (about 1.9 KB per indexed article after a load) for the rest of the run."""
+    pa.default_memory_pool().release_unused()
 
 
-def _list_arrays(column: pa.ChunkedArray) -> list[np.ndarray]:
-    """One numpy array per row of an Arrow list column (views of the column's values)."""
-    column = column.combine_chunks()
-    values = pc.list_flatten(column).to_numpy(zero_copy_only=False)
-    lengths = pc.fill_null(pc.list_value_length(column), 0).to_numpy(zero_copy_only=False)
-    return np.split(values, np.cumsum(lengths)[:-1]) if len(column) else []
+_EPOCH_ORDINAL = date(1970, 1, 1).toordinal()  # date32 counts days from 1970-01-01
+
+
+def _index_arrays(name: str, column: pa.ChunkedArray) -> dict:
+    """One stored column of the articles index as the arrays StoryIndex.from_arrays takes, copied out of
+    Arrow's buffers so that the column's Arrow memory goes as soon as it is converted."""
+    if name in ("story_id", "near_duplicate_of", "site"):
+        encoded = pc.dictionary_encode(column.combine_chunks())
+        codes = pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False).astype(np.int32)
+        return {name: CodedColumn(codes, encoded.dictionary.to_pylist())}
+    if name == "day":
+        days = column.combine_chunks().view(pa.int32())
+        ordinals = pc.fill_null(days, UNDATED - _EPOCH_ORDINAL).to_numpy(zero_copy_only=False) + _EPOCH_ORDINAL
+        return {name: ordinals.astype(np.int32)}
+    if name in ("term_slots", "term_weights"):
+        lists = column.combine_chunks()
+        if lists.null_count:
+            lists = pc.fill_null(lists, pa.scalar([], lists.type))
+        offsets = lists.offsets.to_numpy().astype(np.int64)
+        values = lists.values.to_numpy(zero_copy_only=False)[offsets[0]: offsets[-1]].copy()
+        return {name: values, "term_offsets": offsets - offsets[0]}
+    text = _text_column(column.cast(pa.large_binary() if name == "signature" else pa.large_string()).combine_chunks())
+    if name == "signature":
+        return {name: signature_rows(text, len(text))}
+    return {name: text}
+
+
+def _text_column(array: pa.Array) -> TextColumn:
+    """A large_string/large_binary Arrow array as a TextColumn (its bytes copied)."""
+    _, offsets, data = array.buffers()
+    offsets = np.frombuffer(offsets, dtype=np.int64)[array.offset: array.offset + len(array) + 1]
+    valid = array.is_valid().to_numpy(zero_copy_only=False) if array.null_count else None
+    data = b"" if data is None else data.slice(int(offsets[0]), int(offsets[-1] - offsets[0])).to_pybytes()
+    return TextColumn(offsets - offsets[0], data, valid)
+
+
+_ROWS_PER_CHUNK = 1 << 20  # 32-bit Arrow offsets: a chunk's signatures (256 bytes each) stay far below 2 GiB
 
 
 def save_index(store: Store, index: StoryIndex) -> str:
@@ -229,11 +269,11 @@ def save_index(store: Store, index: StoryIndex) -> str:
     fs, folder = store.filesystem, _folder(store)
     fs.create_dir(folder, recursive=True)
     generation = datetime.now().strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
-    columns = index.to_columns()
+    arrays = index.to_arrays()
     tables = {
-        "articles": pa.Table.from_pydict(columns["articles"], schema=ARTICLES_INDEX_SCHEMA),
-        "ledger": pa.Table.from_pydict(columns["ledger"], schema=LEDGER_SCHEMA),
-        "lines": pa.Table.from_pydict(columns["site_lines"], schema=LINES_SCHEMA),
+        "articles": _articles_table(arrays["articles"], len(index)),
+        "ledger": pa.Table.from_pydict(arrays["ledger"], schema=LEDGER_SCHEMA),
+        "lines": pa.table({"key": pa.array(arrays["site_lines"], type=pa.uint64())}, schema=LINES_SCHEMA),
     }
     for name, table in tables.items():
         _write_atomic(fs, f"{folder}/{name}-{generation}.parquet", table)
@@ -244,7 +284,51 @@ def save_index(store: Store, index: StoryIndex) -> str:
     for info in fs.get_file_info(pafs.FileSelector(folder)):
         if info.base_name.endswith(".parquet") and not info.base_name.endswith(f"-{generation}.parquet"):
             fs.delete_file(info.path)
+    del tables
+    _release_arrow_memory()
     return generation
+
+
+def _articles_table(a: dict, count: int) -> pa.Table:
+    """The articles index as an Arrow table of ARTICLES_INDEX_SCHEMA, built from the index's arrays."""
+    chunks = []
+    for start in range(0, max(count, 1), _ROWS_PER_CHUNK):
+        stop = min(start + _ROWS_PER_CHUNK, count)
+        rows = slice(start, stop)
+        day = a["day"][rows]
+        signature = np.ascontiguousarray(a["signature"][rows], dtype="<u4")
+        width = signature.shape[1] * 4
+        columns = {
+            "doc_id": _text_array(a["doc_id"], start, stop, pa.string()),
+            "story_id": _coded_array(a["story_id"], rows),
+            "near_duplicate_of": _coded_array(a["near_duplicate_of"], rows),
+            "day": pa.array(day - _EPOCH_ORDINAL, type=pa.int32(), mask=day == UNDATED).view(pa.date32()),
+            "site": _coded_array(a["site"], rows),
+            "title": _text_array(a["title"], start, stop, pa.string()),
+            "body_key": _text_array(a["body_key"], start, stop, pa.string()),
+            "signature": pa.Array.from_buffers(pa.binary(), stop - start, [
+                None, pa.py_buffer(np.arange(0, width * (stop - start) + 1, width, dtype=np.int32)),
+                pa.py_buffer(signature)]),
+        }
+        offsets = a["term_offsets"][start: stop + 1]
+        for name, kind in (("term_slots", pa.int32()), ("term_weights", pa.float32())):
+            values = pa.array(a[name][offsets[0]: offsets[-1]], type=kind)
+            columns[name] = pa.ListArray.from_arrays(pa.array(offsets - offsets[0], type=pa.int32()), values)
+        chunks.append(pa.table(columns, schema=ARTICLES_INDEX_SCHEMA))
+    return pa.concat_tables(chunks)
+
+
+def _text_array(column: TextColumn, start: int, stop: int, kind: pa.DataType) -> pa.Array:
+    offsets = column.offsets[start: stop + 1]
+    data = column.data[int(offsets[0]): int(offsets[-1])]
+    valid = None if column.valid is None else pa.array(column.valid[start:stop]).buffers()[1]
+    return pa.Array.from_buffers(kind, stop - start, [valid, pa.py_buffer((offsets - offsets[0]).astype(np.int32)),
+                                                      pa.py_buffer(data)])
+
+
+def _coded_array(column: CodedColumn, rows: slice) -> pa.Array:
+    codes = column.codes[rows]
+    return pc.take(pa.array(column.names, type=pa.string()), pa.array(codes, type=pa.int32(), mask=codes < 0))
 
 
 def _write_atomic(fs: pafs.FileSystem, final: str, table: pa.Table) -> None:
@@ -258,37 +342,56 @@ def _write_atomic(fs: pafs.FileSystem, final: str, table: pa.Table) -> None:
 # -- the stories table --------------------------------------------------------------------------------
 def story_rows(index: StoryIndex) -> list[dict]:
     """One row per story, aggregated from the index and its duplicate ledger."""
-    stories: dict[str, dict] = {}
-    for position, story in enumerate(index.story_ids):
-        day = date_of(index.days[position])
-        entry = stories.setdefault(story, {"story_id": story, "first_seen": day, "last_seen": day, "n_articles": 0,
-                                           "sites": set(), "n_near_duplicates": 0, "n_exact_duplicates": 0,
-                                           "title": None, "_title_day": None})
-        if day is not None:
-            entry["first_seen"] = min(entry["first_seen"] or day, day)
-            entry["last_seen"] = max(entry["last_seen"] or day, day)
-        entry["n_articles"] += 1
-        if index.sites[position]:
-            entry["sites"].add(index.sites[position])
-        if index.near_duplicate_of[position]:
-            entry["n_near_duplicates"] += 1
-        title = (index.titles[position] or "").strip()
-        # The earliest original's title stands for the story; near duplicates often carry a rewritten one.
-        if title and not index.near_duplicate_of[position] and (entry["title"] is None or (day is not None and (entry["_title_day"] is None or day < entry["_title_day"]))):
-            entry["title"], entry["_title_day"] = title, day
-    for extra in index.ledger:
-        entry = stories.get(extra["story_id"])
-        if entry is not None:
-            entry["n_exact_duplicates"] += 1
-            if extra["site"]:
-                entry["sites"].add(extra["site"])
+    a = index.to_arrays()["articles"]
+    story, names = a["story_id"].codes.astype(np.int64), a["story_id"].names
+    count = len(names)
+    days = a["day"].astype(np.int64)
+    dated = days != UNDATED
+    first = np.full(count, np.iinfo(np.int64).max)
+    last = np.full(count, np.iinfo(np.int64).min)
+    np.minimum.at(first, story[dated], days[dated])
+    np.maximum.at(last, story[dated], days[dated])
+    near = a["near_duplicate_of"].codes >= 0
+    n_articles = np.bincount(story, minlength=count)
+    n_near = np.bincount(story[near], minlength=count)
+    site_names = a["site"].names
+    sites: list[set] = [set() for _ in range(count)]
+    site = a["site"].codes.astype(np.int64)
+    for s, k in set(zip(story[site >= 0].tolist(), site[site >= 0].tolist())):
+        if site_names[k]:
+            sites[s].add(site_names[k])
+    # The earliest original's title stands for the story (near duplicates often carry a rewritten one):
+    # among titled originals, the earliest dated one (the first stored among equals), else the first.
+    titles = [(t or "").strip() for t in a["title"].tolist()]
+    titled = np.flatnonzero(np.array([bool(t) for t in titles], dtype=bool) & ~near)
+    undated_last = np.where(dated[titled], days[titled], np.iinfo(np.int64).max)
+    ranked = titled[np.lexsort((titled, undated_last, story[titled]))]
+    chosen = ranked[_segment_firsts(story[ranked])]
+    title = [None] * count
+    for position in chosen.tolist():
+        title[story[position]] = titles[position]
+    extra = np.zeros(count, dtype=np.int64)
+    number = {name: n for n, name in enumerate(names)}
+    for entry in index.ledger:
+        n = number.get(entry["story_id"])
+        if n is not None:
+            extra[n] += 1
+            if entry["site"]:
+                sites[n].add(entry["site"])
     rows = []
-    for entry in stories.values():
-        entry.pop("_title_day")
-        entry["sites"] = sorted(entry["sites"])
-        entry["n_sites"] = len(entry["sites"])
-        rows.append(entry)
+    for n in range(count):
+        undated = first[n] == np.iinfo(np.int64).max
+        ordered = sorted(sites[n])
+        rows.append({"story_id": names[n], "first_seen": None if undated else date_of(int(first[n])),
+                     "last_seen": None if undated else date_of(int(last[n])), "n_articles": int(n_articles[n]),
+                     "sites": ordered, "n_near_duplicates": int(n_near[n]), "n_exact_duplicates": int(extra[n]),
+                     "title": title[n], "n_sites": len(ordered)})
     return sorted(rows, key=lambda r: (r["first_seen"] is None, r["first_seen"] or date.min, r["story_id"]))
+
+
+def _segment_firsts(values: np.ndarray) -> np.ndarray:
+    """Index of the first element of each run of equal values."""
+    return np.flatnonzero(np.r_[True, values[1:] != values[:-1]]) if len(values) else np.zeros(0, dtype=np.int64)
 
 
 def write_stories_table(store: Store) -> str:

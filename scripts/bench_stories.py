@@ -11,16 +11,24 @@ text is stored; generation time is reported apart from clustering time.
 The clustering runs ``StoryIndex.assign`` over batches as the flow calls it (2,000 rows by default),
 then saves the index to a temporary store and loads it back (timed separately).
 
+Memory: the process's RSS after clustering (and its peak), the index's own bytes per stored article
+(``StoryIndex.nbytes``: arrays with their growth slack, band tables included), and, after the clustered
+index is dropped, the bytes a load of the saved index keeps (tracemalloc: Python objects and numpy
+arrays) and the RSS it adds.
+
 Usage: .venv/bin/python scripts/bench_stories.py [--docs 100000] [--batch 2000] [--bench DIR] [--no-save]
 """
 from __future__ import annotations
 
 import argparse
+import gc
 import random
 import re
+import subprocess
 import sys
 import tempfile
 import time
+import tracemalloc
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -90,6 +98,17 @@ def synthesize(pages: list[list[str]], count: int, seed: int = 7) -> list[StoryD
     return docs
 
 
+def memory() -> dict[str, int]:
+    """This process's resident set size and its peak, in bytes (Linux)."""
+    found = {}
+    with open("/proc/self/status", encoding="ascii") as status:
+        for line in status:
+            key, _, value = line.partition(":")
+            if key in ("VmRSS", "VmHWM"):
+                found[key] = int(value.split()[0]) * 1024
+    return found
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--docs", type=int, default=100_000)
@@ -99,7 +118,11 @@ def main() -> None:
     ap.add_argument("--order", choices=("day", "random"), default="day",
                     help="day: documents arrive in publication order, as daily runs deliver them (batches span a "
                          "few days); random: every batch spans all 120 days (the worst case for the story window)")
+    ap.add_argument("--measure-load", metavar="DIR", help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.measure_load:
+        measure_load(args.measure_load)
+        return
 
     started = time.monotonic()
     docs = synthesize(prose_paragraphs(args.bench), args.docs)
@@ -117,18 +140,48 @@ def main() -> None:
             counts["exact"] += found.exact_duplicate_of is not None
             counts["near"] += found.near_duplicate_of is not None
     elapsed, cpu = time.monotonic() - started, time.process_time() - cpu
-    stories = len(set(index.story_ids))
+    stories = index.story_count if hasattr(index, "story_count") else len(set(index.story_ids))
     print(f"clustered {len(docs):,} docs in {elapsed:.1f}s wall, {cpu:.1f}s CPU ({len(docs) / elapsed:,.0f} docs/s): "
           f"{stories:,} stories, {counts['near']:,} near duplicates, {counts['exact']:,} exact duplicates")
+    stored = len(index)
+    rss = memory()
+    own = f", index {index.nbytes / stored:,.0f} B/article" if hasattr(index, "nbytes") else ""
+    print(f"memory after clustering: RSS {rss['VmRSS'] / 1e6:,.0f} MB (peak {rss['VmHWM'] / 1e6:,.0f} MB){own}")
     if not args.no_save:
         with tempfile.TemporaryDirectory() as folder:
             store = Store.open(folder)
             started = time.monotonic()
             save_index(store, index)
             saved = time.monotonic() - started
-            started = time.monotonic()
-            load_index(store)
-            print(f"index saved in {saved:.1f}s, loaded in {time.monotonic() - started:.1f}s")
+            print(f"index saved in {saved:.1f}s")
+            # A fresh process: this one's free memory would hide what a load adds.
+            subprocess.run([sys.executable, __file__, "--measure-load", folder], check=True)
+
+
+def measure_load(folder: str) -> None:
+    """Load the index saved under ``folder``: time, then bytes kept (traced) and RSS added."""
+    from transforms.stories import StoryIndex as _  # noqa: F401  imports and their caches before the baseline
+
+    store = Store.open(folder)
+    gc.collect()
+    before = memory()
+    started = time.monotonic()
+    loaded = load_index(store)
+    took = time.monotonic() - started
+    gc.collect()
+    after = memory()
+    del loaded
+    gc.collect()
+    tracemalloc.start()
+    loaded = load_index(store)
+    gc.collect()
+    kept, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    count = len(loaded)
+    added, high = after["VmRSS"] - before["VmRSS"], after["VmHWM"] - before["VmRSS"]
+    print(f"index loaded in {took:.1f}s: RSS +{added / 1e6:,.0f} MB = {added / count:,.0f} B/article (peak "
+          f"+{high / 1e6:,.0f} MB); {count:,} articles keep {kept / 1e6:,.0f} MB = {kept / count:,.0f} B/article "
+          f"(tracemalloc, second load; its peak {peak / 1e6:,.0f} MB)")
 
 
 if __name__ == "__main__":

@@ -156,9 +156,10 @@ def margins(docs: list[stories.StoryDoc], labels: dict[frozenset, str], *, runs:
         earlier.append(doc.doc_id)
     vectors = {}
     for doc in docs:
-        at = index._position.get(doc.doc_id)
+        at = index.position(doc.doc_id)
         if at is not None:
-            vectors[doc.doc_id] = dict(zip(index.term_slots[at].tolist(), index.term_weights[at].tolist()))
+            slots, weights = index.terms(at)
+            vectors[doc.doc_id] = dict(zip(slots.tolist(), weights.tolist()))
     same, different = [], []
     for a, b in itertools.combinations(sorted(vectors), 2):
         label = labels.get(frozenset((a, b)), "different")

@@ -24,6 +24,7 @@ import math
 import operator
 import re
 import string
+import sys
 import zlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -453,14 +454,17 @@ class _Tokens:
 
     def body_keys(self) -> list[str]:
         """Key of each body for exact-duplicate detection: its folded words in order, 64 bits as hex."""
+        return [f"{key:016x}" for key in self.body_key_values().tolist()]
+
+    def body_key_values(self) -> np.ndarray:
+        """:meth:`body_keys` as uint64."""
         position = np.arange(len(self.ids)) - self.doc_first[self.doc]
         mixed = _mix64(self.hashes ^ _mix64(position.astype(np.uint64) + _GOLDEN))
         sums = np.zeros(self.count, dtype=np.uint64)
         has = self.doc_words > 0
         if has.any():
             sums[has] = np.add.reduceat(mixed, self.doc_first[has])
-        keys = _mix64(sums + self.doc_words.astype(np.uint64) * _GOLDEN)
-        return [f"{key:016x}" for key in keys.tolist()]
+        return _mix64(sums + self.doc_words.astype(np.uint64) * _GOLDEN)
 
     def signatures(self) -> np.ndarray:
         """MinHash signature of each body's word shingles (one in ``SHINGLE_SAMPLE``, by hash, if enough)."""
@@ -490,9 +494,10 @@ class _Tokens:
         return minhash_signatures(folded, owner, self.count)
 
     def story_vectors(self, docs: Sequence[StoryDoc], kept_lines: np.ndarray,
-                      zipf: ZipfTables) -> list[tuple[np.ndarray, np.ndarray]]:
+                      zipf: ZipfTables) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Each article's ``STORY_TERMS`` strongest terms (slots, L2-normalized weights, strongest first):
-        (1 + log term frequency) x rarity over its kept lines, plus its entities."""
+        (1 + log term frequency) x rarity over its kept lines, plus its entities. As CSR rows: offsets
+        (article i's terms are ``offsets[i]:offsets[i + 1]``), int32 slots, float32 weights."""
         keep = kept_lines[self.line_of] if len(self.ids) else np.zeros(0, dtype=bool)
         titles = [(doc_.title or "").split() if TITLE_REPEAT else [] for doc_ in docs]
         lengths = np.fromiter(map(len, titles), dtype=np.int64, count=len(titles))
@@ -543,9 +548,7 @@ class _Tokens:
         rows, cols, values = rows[top], cols[top], values[top]
         norms = np.sqrt(np.bincount(rows, weights=values * values, minlength=len(docs)))
         values = values / np.where(norms > 0, norms, 1.0)[rows]
-        bounds = np.searchsorted(rows, np.arange(len(docs) + 1))
-        return [(cols[s:e].astype(np.int32), values[s:e].astype(np.float32))
-                for s, e in zip(bounds[:-1].tolist(), bounds[1:].tolist())]
+        return np.searchsorted(rows, np.arange(len(docs) + 1)), cols.astype(np.int32), values.astype(np.float32)
 
 
 def _name_rarity(name: str, zipf: Mapping[str, float]) -> float:
@@ -569,32 +572,38 @@ def body_key(text: str) -> str:
     return _Tokens([text]).body_keys()[0]
 
 
-def _matrix(vectors: Sequence[tuple[np.ndarray, np.ndarray]]) -> sparse.csr_matrix:
-    lengths = [len(slots) for slots, _ in vectors]
-    indptr = np.zeros(len(vectors) + 1, dtype=np.int64)
-    np.cumsum(lengths, out=indptr[1:])
-    indices = np.concatenate([s for s, _ in vectors]) if vectors else np.zeros(0, dtype=np.int32)
-    data = np.concatenate([w for _, w in vectors]) if vectors else np.zeros(0, dtype=np.float32)
-    matrix = sparse.csr_matrix((data, indices, indptr), shape=(len(vectors), 1 << FEATURE_BITS))
-    matrix.sum_duplicates()
-    return matrix
+def _ranges(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """The indexes ``starts[k]:starts[k] + lengths[k]`` of every k, concatenated.
+
+    >>> _ranges(np.array([5, 0, 9]), np.array([2, 0, 3])).tolist()
+    [5, 6, 9, 10, 11]
+    """
+    lengths = np.asarray(lengths, dtype=np.int64)
+    ends = np.cumsum(lengths)
+    return np.repeat(np.asarray(starts, dtype=np.int64) - ends + lengths, lengths) + np.arange(ends[-1] if len(ends) else 0)
 
 
-def _matrices(*groups: Sequence[tuple[np.ndarray, np.ndarray]]) -> list[sparse.csr_matrix]:
-    """Sparse rows of several groups of vectors over one compact column space (the slots they use):
-    products and transposes then cost nothing per unused slot of the 2**FEATURE_BITS."""
-    parts = [np.concatenate([s for s, _ in group]) if group else np.zeros(0, dtype=np.int32) for group in groups]
-    used, columns = np.unique(np.concatenate(parts), return_inverse=True)
+def _matrices(*groups: tuple[np.ndarray, np.ndarray, np.ndarray]) -> list[sparse.csr_matrix]:
+    """Sparse rows of several groups of CSR vectors (offsets from 0, slots, weights) over one compact
+    column space (the slots they use): products and transposes then cost nothing per unused slot of the
+    2**FEATURE_BITS."""
+    used, columns = np.unique(np.concatenate([slots for _, slots, _ in groups]), return_inverse=True)
     out, start = [], 0
-    for group, part in zip(groups, parts):
-        lengths = np.fromiter((len(s) for s, _ in group), dtype=np.int64, count=len(group))
-        indptr = np.r_[0, np.cumsum(lengths)]
-        data = np.concatenate([w for _, w in group]) if group else np.zeros(0, dtype=np.float32)
-        matrix = sparse.csr_matrix((data, columns[start: start + len(part)], indptr), shape=(len(group), max(len(used), 1)))
+    for offsets, slots, weights in groups:
+        matrix = sparse.csr_matrix((weights, columns[start: start + len(slots)], offsets),
+                                   shape=(len(offsets) - 1, max(len(used), 1)))
         matrix.sum_duplicates()
         out.append(matrix)
-        start += len(part)
+        start += len(slots)
     return out
+
+
+def _rows(vectors: tuple[np.ndarray, np.ndarray, np.ndarray], rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The CSR vectors numbered ``rows``, in that order, as CSR vectors of their own."""
+    offsets, slots, weights = vectors
+    lengths = offsets[rows + 1] - offsets[rows]
+    where = _ranges(offsets[rows], lengths)
+    return np.r_[0, np.cumsum(lengths)], slots[where], weights[where]
 
 
 def _sorted_contains(haystack: np.ndarray, needles: np.ndarray) -> np.ndarray:
@@ -605,6 +614,15 @@ def _sorted_contains(haystack: np.ndarray, needles: np.ndarray) -> np.ndarray:
     return haystack[where] == needles
 
 
+def _sorted_merge(table: np.ndarray, where: np.ndarray, keys: np.ndarray, values: np.ndarray
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    """Insert (key, value) pairs into a table sorted by key; among equal keys, old pairs first, then new
+    ones in their given order (a merge of two sorted arrays: no re-sort of the whole table)."""
+    order = np.argsort(keys, kind="stable")
+    at = np.searchsorted(table, keys[order], "right")
+    return np.insert(table, at, keys[order]), np.insert(where, at, values[order])
+
+
 def _at_least(product: sparse.spmatrix, threshold: float) -> sparse.csr_matrix:
     """The entries of a similarity product that reach the threshold, as CSR."""
     product = product.tocsr()
@@ -613,98 +631,405 @@ def _at_least(product: sparse.spmatrix, threshold: float) -> sparse.csr_matrix:
     return product
 
 
-@dataclass
-class _Story:
-    """A story's days and centroid: the sum of its articles' term vectors (near duplicates left out)."""
+class _Column:
+    """A numpy array grown by a quarter (at least 1024 rows) when full: appends cost amortized O(1), no
+    Python object per row, and at most a fifth of it is slack. ``data[:size]`` holds the rows."""
 
-    first: int
-    last: int
-    terms: dict[int, float] = field(default_factory=dict)
-    norm: float = 0.0
-    number: int = -1  # position in the index's story arrays
-    sites: set = field(default_factory=set)
-    _arrays: tuple[np.ndarray, np.ndarray] | None = None
+    def __init__(self, dtype: type, width: int = 0, values: np.ndarray | None = None) -> None:
+        if values is None:
+            self.data = np.empty((0, width) if width else (0,), dtype=dtype)
+        else:  # adopted as is when it can be written in place, else copied (a view of a read-only buffer)
+            self.data = np.asarray(values, dtype=dtype)
+            if not (self.data.flags.writeable and self.data.flags.c_contiguous):
+                self.data = self.data.copy()
+        self.size = len(self.data)
 
-    def arrays(self) -> tuple[np.ndarray, np.ndarray]:
-        """The centroid as (slots, unit-length weights), cached until the next :meth:`add`."""
-        if self._arrays is None:
-            slots = np.fromiter(self.terms.keys(), dtype=np.int32, count=len(self.terms))
-            weights = np.fromiter(self.terms.values(), dtype=np.float32, count=len(self.terms))
-            self._arrays = (slots, weights / (self.norm or 1.0))
-        return self._arrays
+    def reserve(self, extra: int) -> None:
+        needed = self.size + extra
+        if needed > len(self.data):
+            grown = np.empty((max(needed, len(self.data) + len(self.data) // 4 + 1024),) + self.data.shape[1:],
+                             dtype=self.data.dtype)
+            grown[: self.size] = self.data[: self.size]
+            self.data = grown
 
-    def add(self, slots: list[int], weights: list[float]) -> None:
-        terms = self.terms
-        for slot, weight in zip(slots, weights):
-            terms[slot] = terms.get(slot, 0.0) + weight
-        if len(terms) > 2 * CENTROID_TERMS:  # keep the strongest: bounds memory and comparison cost
-            kept = sorted(terms.items(), key=lambda item: (-item[1], item[0]))[:CENTROID_TERMS]
-            self.terms = terms = dict(kept)
-        self.norm = math.hypot(*terms.values())
-        self._arrays = None
+    def extend(self, values: np.ndarray) -> None:
+        self.reserve(len(values))
+        self.data[self.size: self.size + len(values)] = values
+        self.size += len(values)
 
-    def similarity(self, slots: list[int], weights: list[float]) -> float:
-        if not self.norm:
-            return 0.0
-        return sum(map(operator.mul, map(self.terms.get, slots, repeat(0.0, len(slots))), weights)) / self.norm
+    def append(self, value: object) -> None:
+        self.reserve(1)
+        self.data[self.size] = value
+        self.size += 1
+
+    @property
+    def view(self) -> np.ndarray:
+        return self.data[: self.size]
 
 
-@dataclass
+@dataclass(frozen=True)
+class TextColumn:
+    """Strings (or bytes) laid out as Arrow does: row i is ``data[offsets[i]:offsets[i + 1]]`` (UTF-8),
+    null where ``valid`` is False (None: no nulls). A list of str objects costs about 50 bytes more per row.
+
+    >>> column = TextColumn.of(["ab", None, "é"])
+    >>> column.offsets.tolist(), column.data, column.tolist()
+    ([0, 2, 2, 4], b'ab\\xc3\\xa9', ['ab', None, 'é'])
+    """
+
+    offsets: np.ndarray  # int64, rows + 1
+    data: bytes
+    valid: np.ndarray | None = None  # bool per row
+
+    @classmethod
+    def of(cls, values: Sequence[str | bytes | None]) -> "TextColumn":
+        encoded = [b"" if v is None else v.encode("utf-8") if isinstance(v, str) else bytes(v) for v in values]
+        offsets = np.zeros(len(encoded) + 1, dtype=np.int64)
+        np.cumsum(np.fromiter(map(len, encoded), dtype=np.int64, count=len(encoded)), out=offsets[1:])
+        valid = np.fromiter((v is not None for v in values), dtype=bool, count=len(values))
+        return cls(offsets, b"".join(encoded), None if valid.all() else valid)
+
+    def __len__(self) -> int:
+        return len(self.offsets) - 1
+
+    def tolist(self) -> list[str | None]:
+        return _decode(self.data, self.offsets, self.valid)
+
+
+def _decode(data: bytes | bytearray, offsets: np.ndarray, valid: np.ndarray | None) -> list[str | None]:
+    """The strings of a :class:`TextColumn` layout."""
+    bounds = offsets.tolist()
+    if isinstance(data, memoryview):
+        data = data.tobytes()
+    if data.isascii():  # one decode; byte offsets are character offsets
+        text = data.decode("ascii")
+        values = [text[s:e] for s, e in zip(bounds[:-1], bounds[1:])]
+    else:
+        view = memoryview(data)
+        values = [str(view[s:e], "utf-8") for s, e in zip(bounds[:-1], bounds[1:])]
+    if valid is not None:
+        values = [v if ok else None for v, ok in zip(values, valid.tolist())]
+    return values
+
+
+@dataclass(frozen=True)
+class CodedColumn:
+    """Strings with few distinct values (stories, sites) as numbers into ``names``; -1 for null."""
+
+    codes: np.ndarray  # int32
+    names: list[str]
+
+    @classmethod
+    def of(cls, values: Sequence[str | None]) -> "CodedColumn":
+        numbers: dict[str, int] = {}
+        codes = np.fromiter((-1 if v is None else numbers.setdefault(v, len(numbers)) for v in values),
+                            dtype=np.int32, count=len(values))
+        return cls(codes, list(numbers))
+
+    def tolist(self) -> list[str | None]:
+        names = self.names + [None]  # code -1 picks the last
+        return [names[c] for c in self.codes.tolist()]
+
+
+class _Strings:
+    """An append-only :class:`TextColumn`: one byte buffer, offsets and validity that grow in place."""
+
+    def __init__(self, column: TextColumn | None = None) -> None:
+        column = column or TextColumn(np.zeros(1, dtype=np.int64), b"")
+        self.data = bytearray(column.data[int(column.offsets[0]): int(column.offsets[-1])])
+        self.offsets = _Column(np.int64, values=column.offsets - column.offsets[0])
+        self.valid = _Column(bool, values=np.ones(len(column), dtype=bool) if column.valid is None else column.valid)
+
+    def __len__(self) -> int:
+        return self.valid.size
+
+    def __getitem__(self, row: int) -> str | None:
+        if not self.valid.data[row]:
+            return None
+        return self.data[self.offsets.data[row]: self.offsets.data[row + 1]].decode("utf-8")
+
+    def extend(self, values: Sequence[str | None]) -> None:
+        column = TextColumn.of(values)
+        self.offsets.extend(column.offsets[1:] + self.offsets.data[self.offsets.size - 1])
+        self.data += column.data
+        self.valid.extend(np.ones(len(values), dtype=bool) if column.valid is None else column.valid)
+
+    def column(self) -> TextColumn:
+        valid = self.valid.view
+        return TextColumn(self.offsets.view.copy(), bytes(self.data), None if valid.all() else valid.copy())
+
+    def tolist(self) -> list[str | None]:
+        valid = self.valid.view
+        return _decode(self.data, self.offsets.view, None if valid.all() else valid)
+
+
+_NO_ROOT = -1  # near_duplicate_of of an original; a position (>= 0) names the stored original it copies
+
+
 class StoryIndex:
     """Every stored article's story, MinHash signature and story terms; story centroids; exact-duplicate
     ledger; site lines.
 
+    Columnar, so that an article costs bytes rather than Python objects: per article one row of a 2-D
+    uint32 signature array, its terms in one int32 and one float32 array (CSR offsets), numbers for its
+    story, site and original, its doc_id and title in one UTF-8 buffer each. Story centroids live in one
+    pool of (slot, weight) runs; the stories an assignment touches become dicts while it runs.
+
     Mutable on purpose (it is an index, not a record): :meth:`assign` reads and extends it.
     """
 
-    doc_ids: list[str] = field(default_factory=list)
-    story_ids: list[str] = field(default_factory=list)
-    near_duplicate_of: list[str | None] = field(default_factory=list)
-    days: list[int] = field(default_factory=list)
-    sites: list[str | None] = field(default_factory=list)
-    titles: list[str | None] = field(default_factory=list)
-    signatures: list[np.ndarray] = field(default_factory=list)
-    term_slots: list[np.ndarray] = field(default_factory=list)
-    term_weights: list[np.ndarray] = field(default_factory=list)
-    body_keys: dict[str, str] = field(default_factory=dict)  # body key -> doc_id of the first article
-    ledger: list[dict] = field(default_factory=list)  # exact duplicates: the extra sources
-    site_lines: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.uint64))  # sorted
-    _position: dict[str, int] = field(default_factory=dict)
-    _stories: dict[str, _Story] = field(default_factory=dict)
-    _story_names: list[str] = field(default_factory=list)
-    _story_days: np.ndarray = field(default_factory=lambda: np.zeros((0, 2), dtype=np.int64))  # first, last
-    _bands: list[tuple[np.ndarray, np.ndarray]] | None = None  # per band: sorted keys, index positions
-
-    def __post_init__(self) -> None:
-        self._position = {doc_id: i for i, doc_id in enumerate(self.doc_ids)}
-        for position, story in enumerate(self.story_ids):
-            self._grow(story, position)
+    def __init__(self) -> None:
+        self._doc_ids = _Strings()
+        self._titles = _Strings()
+        self._story = _Column(np.int32)  # story number per article
+        self._near = _Column(np.int32)  # _NO_ROOT, the original's position, or -2 - k for _foreign_roots[k]
+        self._days = _Column(np.int32)
+        self._site = _Column(np.int32)  # site number, -1 for none
+        self._signatures = _Column(np.uint32, MINHASH_PERMUTATIONS)
+        self._term_offsets = _Column(np.int64, values=np.zeros(1, dtype=np.int64))
+        self._term_slots = _Column(np.int32)
+        self._term_weights = _Column(np.float32)
+        self._foreign_roots: list[str] = []  # originals named by a loaded index but not stored in it
+        self._site_names: list[str | None] = []
+        self._site_numbers: dict[str | None, int] = {}
+        # Lookups: 64-bit keys sorted, with positions. doc_id keys are Python's str hash (this process only).
+        self._doc_keys = np.zeros(0, dtype=np.uint64)
+        self._doc_positions = np.zeros(0, dtype=np.int32)
+        self._body_keys = np.zeros(0, dtype=np.uint64)  # body key -> position of the first article
+        self._body_positions = np.zeros(0, dtype=np.int32)
+        # Stories: names, first and last day, sites, centroid (a run of the pool, its norm).
+        self._story_names: list[str] = []
+        self._story_numbers: dict[str, int] = {}
+        self._story_days = _Column(np.int64, 2)
+        self._story_sites = np.zeros(0, dtype=np.uint64)  # sorted story << 32 | site
+        self._new_story_sites: set[int] = set()
+        self._centroid_start = _Column(np.int64)
+        self._centroid_length = _Column(np.int64)
+        self._centroid_norm = _Column(np.float64)
+        self._pool_slots = _Column(np.int32)
+        self._pool_weights = _Column(np.float64)  # float64: centroid sums as Python floats add them
+        self._pool_garbage = 0
+        self._hot: dict[int, dict[int, float]] = {}  # story -> its centroid as a dict, while assigning
+        self._dirty: set[int] = set()  # stories whose dict differs from the pool
+        self.ledger: list[dict] = []  # exact duplicates: the extra sources
+        self.site_lines = np.zeros(0, dtype=np.uint64)  # sorted
+        self._bands: list[tuple[np.ndarray, np.ndarray]] | None = None  # per band: sorted keys, positions
 
     def __len__(self) -> int:
-        return len(self.doc_ids)
+        return self._story.size
+
+    # -- reading --------------------------------------------------------------------------------------
+    def position(self, doc_id: str) -> int | None:
+        """Where the article ``doc_id`` is stored (the later one, were it stored twice), or None."""
+        found = int(self._positions_of([doc_id])[0])
+        return None if found < 0 else found
 
     def story_of(self, doc_id: str) -> str | None:
-        position = self._position.get(doc_id)
-        return None if position is None else self.story_ids[position]
+        position = self.position(doc_id)
+        return None if position is None else self._story_names[self._story.data[position]]
 
-    def _grow(self, story: str, position: int) -> None:
-        day = self.days[position]
-        found = self._stories.get(story)
-        if found is None:
-            found = self._stories[story] = _Story(day, day)
-            found.number = len(self._story_names)
-            self._story_names.append(story)
-            if found.number >= len(self._story_days):  # grow by doubling: appends stay cheap
-                self._story_days = np.resize(self._story_days, (max(64, 2 * len(self._story_days)), 2))
+    def terms(self, position: int) -> tuple[np.ndarray, np.ndarray]:
+        """The story terms of the article at ``position``: slots, weights."""
+        s, e = self._term_offsets.data[position], self._term_offsets.data[position + 1]
+        return self._term_slots.data[s:e], self._term_weights.data[s:e]
+
+    @property
+    def story_count(self) -> int:
+        return len(self._story_names)
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes the index holds: its arrays (growth slack included), band tables, names and ledger."""
+        total = sum(b.nbytes for band in self._bands or () for b in band)
+        for value in vars(self).values():
+            if isinstance(value, _Column):
+                total += value.data.nbytes
+            elif isinstance(value, np.ndarray):
+                total += value.nbytes
+            elif isinstance(value, _Strings):
+                total += sys.getsizeof(value.data) + value.offsets.data.nbytes + value.valid.data.nbytes
+            elif isinstance(value, (list, dict, set)):  # dict keys are the names the lists hold
+                total += sys.getsizeof(value) + sum(map(sys.getsizeof, value if isinstance(value, list) else ()))
+        total += sum(sys.getsizeof(v) for entry in self.ledger for v in entry.values())
+        return total
+
+    # Per-article lists, built on demand for tests and scripts (the flow reads to_arrays()).
+    @property
+    def doc_ids(self) -> list[str]:
+        return self._doc_ids.tolist()
+
+    @property
+    def story_ids(self) -> list[str]:
+        return [self._story_names[n] for n in self._story.view.tolist()]
+
+    @property
+    def near_duplicate_of(self) -> list[str | None]:
+        return self._near_column().tolist()
+
+    @property
+    def days(self) -> list[int]:
+        return self._days.view.tolist()
+
+    @property
+    def sites(self) -> list[str | None]:
+        names = self._site_names + [None]
+        return [names[n] for n in self._site.view.tolist()]
+
+    @property
+    def titles(self) -> list[str | None]:
+        return self._titles.tolist()
+
+    @property
+    def signatures(self) -> np.ndarray:
+        return self._signatures.view
+
+    def _doc_id(self, position: int) -> str:
+        return self._doc_ids[position]
+
+    def _root_name(self, code: int) -> str | None:
+        if code == _NO_ROOT:
+            return None
+        return self._doc_id(code) if code >= 0 else self._foreign_roots[-2 - code]
+
+    def _near_column(self) -> CodedColumn:
+        near = self._near.view
+        roots = np.unique(near[near >= 0])
+        names = self._doc_ids.tolist() if len(roots) > len(self) // 8 else None
+        root_names = [names[p] if names is not None else self._doc_id(p) for p in roots.tolist()]
+        codes = np.full(len(near), -1, dtype=np.int32)
+        codes[near >= 0] = np.searchsorted(roots, near[near >= 0])
+        foreign = near <= -2
+        codes[foreign] = len(roots) + (-2 - near[foreign])
+        return CodedColumn(codes, root_names + self._foreign_roots)
+
+    def _positions_of(self, doc_ids: Sequence[str]) -> np.ndarray:
+        """Stored position of each doc_id (the later one, were it stored twice), -1 where none."""
+        out = np.full(len(doc_ids), -1, dtype=np.int64)
+        if not len(self._doc_keys) or not len(doc_ids):
+            return out
+        keys = np.fromiter(map(hash, doc_ids), dtype=np.int64, count=len(doc_ids)).view(np.uint64)
+        left = np.searchsorted(self._doc_keys, keys, "left")
+        right = np.searchsorted(self._doc_keys, keys, "right")
+        for i in np.flatnonzero(right > left).tolist():
+            for at in range(int(right[i]) - 1, int(left[i]) - 1, -1):  # equal keys: positions ascending
+                position = int(self._doc_positions[at])
+                if self._doc_id(position) == doc_ids[i]:
+                    out[i] = position
+                    break
+        return out
+
+    def _index_doc_ids(self, start: int, doc_ids: Sequence[str]) -> None:
+        """Add the doc_ids of the articles from ``start`` on to the lookup."""
+        keys = np.fromiter(map(hash, doc_ids), dtype=np.int64, count=len(doc_ids)).view(np.uint64)
+        positions = np.arange(start, start + len(doc_ids), dtype=np.int32)
+        self._doc_keys, self._doc_positions = _sorted_merge(self._doc_keys, self._doc_positions, keys, positions)
+
+    def _body_positions_of(self, keys: np.ndarray) -> np.ndarray:
+        if not len(self._body_keys):
+            return np.full(len(keys), -1, dtype=np.int64)
+        where = np.minimum(np.searchsorted(self._body_keys, keys, "right") - 1, len(self._body_keys) - 1)
+        found = (where >= 0) & (self._body_keys[np.maximum(where, 0)] == keys)
+        return np.where(found, self._body_positions[np.maximum(where, 0)], -1)
+
+    def _site_number(self, site: str | None) -> int:
+        number = self._site_numbers.get(site)
+        if number is None:
+            if site is None:
+                return -1
+            number = self._site_numbers[site] = len(self._site_names)
+            self._site_names.append(site)
+        return number
+
+    # -- stories --------------------------------------------------------------------------------------
+    def _story_number(self, name: str, day: int) -> int:
+        number = self._story_numbers.get(name)
+        if number is None:
+            number = self._story_numbers[name] = len(self._story_names)
+            self._story_names.append(name)
+            self._story_days.append((day, day))
+            self._centroid_start.append(0)
+            self._centroid_length.append(0)
+            self._centroid_norm.append(0.0)
+            self._hot[number] = {}
+        return number
+
+    def _grow(self, story: int, day: int, site: int, root: int, slots: list[int], weights: list[float]) -> None:
+        """Account for a new article of ``story``: its days, its site, and (an original) its terms."""
+        first, last = self._story_days.data[story].tolist()
         if day != UNDATED:
-            if found.first == UNDATED:
-                found.first = found.last = day
-            found.first, found.last = min(found.first, day), max(found.last, day)
-        self._story_days[found.number] = (found.first, found.last)
-        if self.sites[position]:
-            found.sites.add(self.sites[position])
-        if self.near_duplicate_of[position] is None:
-            found.add(self.term_slots[position].tolist(), self.term_weights[position].tolist())
+            if first == UNDATED:
+                first = last = day
+            self._story_days.data[story] = (min(first, day), max(last, day))
+        if site >= 0 and self._site_names[site]:
+            self._new_story_sites.add(story << 32 | site)
+        if root == _NO_ROOT:
+            terms = self._terms(story)
+            for slot, weight in zip(slots, weights):
+                terms[slot] = terms.get(slot, 0.0) + weight
+            if len(terms) > 2 * CENTROID_TERMS:  # keep the strongest: bounds memory and comparison cost
+                terms = self._hot[story] = dict(sorted(terms.items(), key=lambda item: (-item[1], item[0]))[:CENTROID_TERMS])
+            self._centroid_norm.data[story] = math.hypot(*terms.values())
+            self._dirty.add(story)
+
+    def _has_site(self, story: int, site: int) -> bool:
+        key = story << 32 | site
+        return key in self._new_story_sites or bool(_sorted_contains(self._story_sites, np.array([key], dtype=np.uint64))[0])
+
+    def _terms(self, story: int) -> dict[int, float]:
+        """The story's centroid (summed weights by slot) as a dict, kept until the next flush."""
+        terms = self._hot.get(story)
+        if terms is None:
+            s = self._centroid_start.data[story]
+            e = s + self._centroid_length.data[story]
+            terms = self._hot[story] = dict(zip(self._pool_slots.data[s:e].tolist(), self._pool_weights.data[s:e].tolist()))
+        return terms
+
+    def _similarity(self, story: int, slots: list[int], weights: list[float]) -> float:
+        norm = float(self._centroid_norm.data[story])
+        if not norm:
+            return 0.0
+        terms = self._terms(story)
+        return sum(map(operator.mul, map(terms.get, slots, repeat(0.0, len(slots))), weights)) / norm
+
+    def _flush(self) -> None:
+        """Write the changed centroids back to the pool (at its end), drop the dicts, merge new story sites."""
+        if self._dirty:
+            stories = np.array(sorted(self._dirty), dtype=np.int64)
+            dicts = [self._hot[n] for n in stories.tolist()]
+            lengths = np.fromiter(map(len, dicts), dtype=np.int64, count=len(dicts))
+            total = int(lengths.sum())
+            self._pool_garbage += int(self._centroid_length.data[stories].sum())
+            self._centroid_start.data[stories] = self._pool_slots.size + np.cumsum(lengths) - lengths
+            self._centroid_length.data[stories] = lengths
+            self._pool_slots.extend(np.fromiter(chain.from_iterable(dicts), dtype=np.int32, count=total))
+            self._pool_weights.extend(np.fromiter(chain.from_iterable(d.values() for d in dicts), dtype=np.float64,
+                                                  count=total))
+            self._dirty.clear()
+            if self._pool_garbage > self._pool_slots.size // 2:
+                self._compact_pool()
+        self._hot.clear()
+        if self._new_story_sites:
+            new = np.fromiter(self._new_story_sites, dtype=np.uint64, count=len(self._new_story_sites))
+            new = np.sort(new[~_sorted_contains(self._story_sites, new)])
+            self._story_sites = np.insert(self._story_sites, np.searchsorted(self._story_sites, new), new)
+            self._new_story_sites.clear()
+
+    def _compact_pool(self) -> None:
+        starts, lengths = self._centroid_start.view, self._centroid_length.view
+        where = _ranges(starts, lengths)
+        self._pool_slots = _Column(np.int32, values=self._pool_slots.data[where])
+        self._pool_weights = _Column(np.float64, values=self._pool_weights.data[where])
+        self._centroid_start.data[: len(starts)] = np.cumsum(lengths) - lengths
+        self._pool_garbage = 0
+
+    def _centroids(self, stories: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The centroids of ``stories`` as CSR vectors with unit-length float32 weights."""
+        lengths = self._centroid_length.data[stories]
+        where = _ranges(self._centroid_start.data[stories], lengths)
+        norms = self._centroid_norm.data[stories]
+        norms = np.where(norms == 0, 1.0, norms).astype(np.float32)  # float32 / float32, as weights / norm did
+        weights = self._pool_weights.data[where].astype(np.float32) / np.repeat(norms, lengths)
+        return np.r_[0, np.cumsum(lengths)], self._pool_slots.data[where], weights
 
     # -- assignment ---------------------------------------------------------------------------------
     def assign(self, docs: Sequence[StoryDoc], *, zipf: ZipfTables) -> list[Assignment]:
@@ -716,25 +1041,31 @@ class StoryIndex:
         An exact duplicate is not added (the ledger records it) and gets its original's story.
         """
         tokens = _Tokens([doc.body for doc in docs])
-        keys = tokens.body_keys()
+        keys = tokens.body_key_values()
+        known = self._positions_of([doc.doc_id for doc in docs]).tolist()
+        stored = self._body_positions_of(keys).tolist()
         outcome: dict[int, Assignment] = {}
         fresh: list[int] = []
-        batch_keys: dict[str, str] = {}
-        for i, (doc, key) in enumerate(zip(docs, keys)):
-            known = self._position.get(doc.doc_id)
-            if known is not None:  # indexed by a run that stopped before writing it: same answer again
-                outcome[i] = Assignment(doc.doc_id, self.story_ids[known],
-                                        near_duplicate_of=self.near_duplicate_of[known])
+        batch_keys: dict[int, str] = {}
+        for i, (doc, key) in enumerate(zip(docs, keys.tolist())):
+            if known[i] >= 0:  # indexed by a run that stopped before writing it: same answer again
+                at = known[i]
+                outcome[i] = Assignment(doc.doc_id, self._story_names[self._story.data[at]],
+                                        near_duplicate_of=self._root_name(int(self._near.data[at])))
                 continue
-            original = self.body_keys.get(key) or batch_keys.get(key)
+            original = self._doc_id(stored[i]) if stored[i] >= 0 else batch_keys.get(key)
             if original is not None:
                 outcome[i] = Assignment(doc.doc_id, "", exact_duplicate_of=original, similarity=1.0)
             else:
                 batch_keys[key] = doc.doc_id
                 fresh.append(i)
         if fresh:
-            self._assign_fresh(docs, tokens, fresh, outcome, zipf)
-            self.body_keys.update(batch_keys)
+            base = len(self)
+            order = self._assign_fresh(docs, tokens, fresh, outcome, zipf)
+            self._index_doc_ids(base, [docs[i].doc_id for i in order.tolist()])
+            new = keys[order]
+            self._body_keys, self._body_positions = _sorted_merge(
+                self._body_keys, self._body_positions, new, np.arange(base, base + len(new), dtype=np.int32))
         results = []
         for i, doc in enumerate(docs):
             found = outcome[i]
@@ -762,75 +1093,90 @@ class StoryIndex:
         return ~repeated
 
     def _assign_fresh(self, docs: Sequence[StoryDoc], tokens: _Tokens, fresh_list: list[int],
-                      outcome: dict[int, Assignment], zipf: ZipfTables) -> None:
+                      outcome: dict[int, Assignment], zipf: ZipfTables) -> np.ndarray:
+        """Place the fresh articles; returns them in the order they were stored."""
         fresh = np.zeros(len(docs), dtype=bool)
         fresh[fresh_list] = True
         signatures = tokens.signatures()
         vectors = tokens.story_vectors(docs, self._kept_lines(docs, tokens, fresh), zipf)
         days = np.array([_ordinal(doc.day) for doc in docs], dtype=np.int64)
-        order = sorted(fresh_list, key=lambda i: (days[i], i))
+        chosen = np.array(fresh_list, dtype=np.int64)
+        order = chosen[np.lexsort((chosen, days[chosen]))]  # by day, then input order
         rank = np.full(len(docs), -1, dtype=np.int64)
         rank[order] = np.arange(len(order))
         near = self._near_duplicates(signatures, rank, tokens.doc_words > 0)
-        base = len(self.doc_ids)
-        placed: dict[int, int] = {}  # batch index -> index position, once placed
+        base = len(self)
+        self._append(docs, order, days, signatures, vectors)  # stories and originals follow, in _place
         group: list[int] = []
-        for i in order:  # days close enough to share one window of active stories
+        for i in order.tolist():  # days close enough to share one window of active stories
             if group and days[i] - days[group[0]] > STORY_WINDOW_DAYS:
-                self._place(docs, group, days, vectors, signatures, near, placed, outcome)
+                self._place(docs, group, days, vectors, near, base, rank, outcome)
                 group = []
             group.append(i)
-        self._place(docs, group, days, vectors, signatures, near, placed, outcome)
+        self._place(docs, group, days, vectors, near, base, rank, outcome)
         self._index_bands(base)
+        return order
 
-    def _place(self, docs: Sequence[StoryDoc], group: list[int], days: np.ndarray, vectors: list,
-               signatures: np.ndarray, near: list, placed: dict[int, int], outcome: dict[int, Assignment]) -> None:
+    def _place(self, docs: Sequence[StoryDoc], group: list[int], days: np.ndarray,
+               vectors: tuple[np.ndarray, np.ndarray, np.ndarray], near: list, base: int, rank: np.ndarray,
+               outcome: dict[int, Assignment]) -> None:
         """Assign a story to each article of ``group`` (in order), whose days span one window."""
         low = CANDIDATE_SHARE * STORY_SIMILARITY
         first_day, last_day = int(days[group[0]]), int(days[group[-1]])
         count = len(self._story_names)
-        spans = self._story_days[:count]
+        spans = self._story_days.data[:count]
         if first_day == UNDATED:  # the group of undated articles: every story is a candidate
             active = np.arange(count)
         else:
             active = np.flatnonzero(((spans[:, 1] >= first_day - STORY_WINDOW_DAYS)
                                      & (spans[:, 0] <= last_day + STORY_WINDOW_DAYS)) | (spans[:, 0] == UNDATED))
-        centroids = [self._stories[self._story_names[n]].arrays() for n in active.tolist()]
-        query, centroids = _matrices([vectors[i] for i in group], centroids)
+        query, centroids = _matrices(_rows(vectors, np.array(group, dtype=np.int64)), self._centroids(active))
         against_stored = _at_least(query @ centroids.T, low) if len(active) else None
         within = _at_least(query @ query.T, low)
+        offsets, all_slots, all_weights = vectors
+        names, stories, roots = self._story_names, self._story.data, self._near.data
+        group_positions = (base + rank[group]).tolist()
         for row, i in enumerate(group):
             doc = docs[i]
-            slots, weights = vectors[i][0].tolist(), vectors[i][1].tolist()
+            day = int(days[i])
+            site = self._site_number(doc.site)
+            s, e = offsets[i], offsets[i + 1]
+            slots, weights = all_slots[s:e].tolist(), all_weights[s:e].tolist()
             if near[i] is not None:
                 target, score = near[i]
-                original = placed[target[1]] if isinstance(target, tuple) else target
-                root = self.near_duplicate_of[original] or self.doc_ids[original]
-                story = self.story_ids[original]
+                original = base + int(rank[target[1]]) if isinstance(target, tuple) else target
+                root = int(roots[original])
+                root = original if root == _NO_ROOT else root
+                story = int(stories[original])
             else:
-                root = None
+                root = _NO_ROOT
                 candidates = set()
                 if against_stored is not None:
                     s, e = against_stored.indptr[row], against_stored.indptr[row + 1]
-                    candidates.update(self._story_names[n] for n in active[against_stored.indices[s:e]].tolist())
+                    candidates.update(active[against_stored.indices[s:e]].tolist())
                 s, e = within.indptr[row], within.indptr[row + 1]
-                candidates.update(self.story_ids[placed[group[j]]] for j in within.indices[s:e].tolist()
-                                  if group[j] in placed)
-                story, score = None, 0.0
-                day = int(days[i])
-                for candidate in sorted(candidates):
-                    found = self._stories[candidate]
-                    dated = day != UNDATED and found.first != UNDATED
-                    if dated and (day < found.first - STORY_WINDOW_DAYS or day > found.last + STORY_WINDOW_DAYS):
+                candidates.update(int(stories[group_positions[j]]) for j in within.indices[s:e].tolist() if j < row)
+                story, score = -1, 0.0
+                story_days = self._story_days.data
+                for candidate in sorted(candidates, key=names.__getitem__):
+                    first, last = story_days[candidate].tolist()
+                    dated = day != UNDATED and first != UNDATED
+                    if dated and (day < first - STORY_WINDOW_DAYS or day > last + STORY_WINDOW_DAYS):
                         continue
-                    similarity = found.similarity(slots, weights)
-                    needed = SAME_SITE_SIMILARITY if doc.site in found.sites else STORY_SIMILARITY
+                    similarity = self._similarity(candidate, slots, weights)
+                    same_site = site >= 0 and bool(doc.site) and self._has_site(candidate, site)
+                    needed = SAME_SITE_SIMILARITY if same_site else STORY_SIMILARITY
                     if similarity >= needed and similarity > score:
                         story, score = candidate, similarity
-                story = story or new_story_id(doc.doc_id)
-            placed[i] = len(self.doc_ids)
-            self._append(doc, story, root, signatures[i], vectors[i])
-            outcome[i] = Assignment(doc.doc_id, story, near_duplicate_of=root, similarity=round(score, 4))
+                if story < 0:
+                    story = self._story_number(new_story_id(doc.doc_id), day)
+            position = group_positions[row]
+            stories[position] = story
+            roots[position] = root
+            self._grow(story, day, site, root, slots, weights)
+            outcome[i] = Assignment(doc.doc_id, names[story], near_duplicate_of=self._root_name(root),
+                                    similarity=round(score, 4))
+        self._flush()
 
     def _near_duplicates(self, signatures: np.ndarray, rank: np.ndarray,
                          has_words: np.ndarray) -> list[tuple | None]:
@@ -866,97 +1212,301 @@ class StoryIndex:
                 who, other = np.where(later, who, other), np.where(later, other, who)
                 theirs = signatures[other]
             else:
-                theirs = np.stack([self.signatures[p] for p in other.tolist()])
+                theirs = self._signatures.data[other]
             scores = (signatures[who] == theirs).mean(axis=1)
-            for i, o, score in zip(who.tolist(), other.tolist(), scores.tolist()):
-                if score >= NEAR_DUPLICATE_JACCARD:
-                    target = ("batch", o) if in_batch else o
-                    current = best[i]
-                    if current is None or score > current[1] or (score == current[1] and str(target) < str(current[0])):
-                        best[i] = (target, score)
+            close = scores >= NEAR_DUPLICATE_JACCARD
+            for i, o, score in zip(who[close].tolist(), other[close].tolist(), scores[close].tolist()):
+                target = ("batch", o) if in_batch else o
+                current = best[i]
+                if current is None or score > current[1] or (score == current[1] and str(target) < str(current[0])):
+                    best[i] = (target, score)
         return best
 
     def _band_index(self) -> list[tuple[np.ndarray, np.ndarray]] | None:
         if self._bands is None:
             self._bands = []
             self._index_bands(0)
-        return self._bands if self.doc_ids else None
+        return self._bands if len(self) else None
 
     def _index_bands(self, start: int) -> None:
         """Add the LSH band keys of the articles from ``start`` on to the sorted band tables."""
         if self._bands is None:
             return
-        signatures = self.signatures[start:]
-        if not signatures:
-            if not self._bands:
-                self._bands = [(np.zeros(0, dtype=np.uint64), np.zeros(0, dtype=np.int64))] * LSH_BANDS
+        tables = self._bands or [(np.zeros(0, dtype=np.uint64), np.zeros(0, dtype=np.int32))] * LSH_BANDS
+        stack = self._signatures.data[start: len(self)]
+        if not len(stack):
+            self._bands = tables
             return
-        stack = np.stack(signatures)
         usable = stack.min(axis=1) != _EMPTY_HASH
         keys = band_keys(stack[usable])
-        positions = np.flatnonzero(usable) + start
-        tables = self._bands or [(np.zeros(0, dtype=np.uint64), np.zeros(0, dtype=np.int64))] * LSH_BANDS
-        merged = []
-        for band, (table, where) in enumerate(tables):
-            new = keys[:, band]
-            order = np.argsort(new, kind="stable")
-            at = np.searchsorted(table, new[order], "right")
-            merged.append((np.insert(table, at, new[order]), np.insert(where, at, positions[order])))
-        self._bands = merged
+        positions = (np.flatnonzero(usable) + start).astype(np.int32)
+        self._bands = [_sorted_merge(table, where, keys[:, band], positions)
+                       for band, (table, where) in enumerate(tables)]
 
     # -- storage ------------------------------------------------------------------------------------
-    def _append(self, doc: StoryDoc, story: str, root: str | None, signature: np.ndarray,
-                vector: tuple[np.ndarray, np.ndarray]) -> None:
-        self._position[doc.doc_id] = len(self.doc_ids)
-        self.doc_ids.append(doc.doc_id)
-        self.story_ids.append(story)
-        self.near_duplicate_of.append(root)
-        self.days.append(_ordinal(doc.day))
-        self.sites.append(doc.site)
-        self.titles.append(doc.title)
-        self.signatures.append(signature)
-        self.term_slots.append(vector[0])
-        self.term_weights.append(vector[1])
-        self._grow(story, len(self.doc_ids) - 1)
+    def _append(self, docs: Sequence[StoryDoc], order: np.ndarray, days: np.ndarray, signatures: np.ndarray,
+                vectors: tuple[np.ndarray, np.ndarray, np.ndarray]) -> None:
+        """Store the articles ``order`` of ``docs`` at the next positions; their stories and originals
+        are set as they are placed."""
+        chosen = [docs[i] for i in order.tolist()]
+        self._doc_ids.extend([doc.doc_id for doc in chosen])
+        self._titles.extend([doc.title for doc in chosen])
+        self._days.extend(days[order])
+        self._site.extend(np.fromiter((self._site_number(doc.site) for doc in chosen), dtype=np.int32,
+                                      count=len(chosen)))
+        self._signatures.extend(signatures[order])
+        offsets, slots, weights = _rows(vectors, order)
+        self._term_offsets.extend(offsets[1:] + self._term_offsets.data[self._term_offsets.size - 1])
+        self._term_slots.extend(slots)
+        self._term_weights.extend(weights)
+        self._near.extend(np.full(len(order), _NO_ROOT, dtype=np.int32))
+        self._story.extend(np.full(len(order), -1, dtype=np.int32))
 
-    def to_columns(self) -> dict[str, dict[str, list]]:
-        """The index as plain columns (articles, ledger, site lines) for the flow to store."""
+    def to_arrays(self) -> dict:
+        """The index as arrays, laid out as Arrow lays out its columns (the flow stores them as Parquet):
+        ``articles`` (doc_id, story_id, near_duplicate_of, day (ordinal, UNDATED for none), site, title,
+        body_key, signature (n x 64 uint32), term_offsets, term_slots, term_weights), ``ledger`` (lists)
+        and ``site_lines``."""
+        n = len(self)
+        body = np.zeros(n, dtype=np.uint64)
+        has_body = np.zeros(n, dtype=bool)
+        body[self._body_positions], has_body[self._body_positions] = self._body_keys, True
+        hex_keys = body.astype(">u8").tobytes().hex().encode("ascii")
         articles = {
-            "doc_id": list(self.doc_ids), "story_id": list(self.story_ids),
-            "near_duplicate_of": list(self.near_duplicate_of),
-            "day": [date_of(d) for d in self.days], "site": list(self.sites), "title": list(self.titles),
-            "body_key": [None] * len(self.doc_ids),
-            "signature": [s.astype("<u4").tobytes() for s in self.signatures],
-            "term_slots": [s.tolist() for s in self.term_slots],
-            "term_weights": [w.tolist() for w in self.term_weights],
+            "doc_id": self._doc_ids.column(),
+            "story_id": CodedColumn(self._story.view.copy(), list(self._story_names)),
+            "near_duplicate_of": self._near_column(),
+            "day": self._days.view.copy(),
+            "site": CodedColumn(self._site.view.copy(), list(self._site_names)),
+            "title": self._titles.column(),
+            "body_key": TextColumn(np.arange(0, 16 * n + 1, 16, dtype=np.int64), hex_keys,
+                                   None if has_body.all() else has_body),
+            "signature": self._signatures.view.copy(),
+            "term_offsets": self._term_offsets.view.copy(),
+            "term_slots": self._term_slots.view.copy(),
+            "term_weights": self._term_weights.view.copy(),
         }
-        for key, doc_id in self.body_keys.items():
-            articles["body_key"][self._position[doc_id]] = key
         ledger = {name: [entry[name] for entry in self.ledger]
                   for name in ("doc_id", "duplicate_of", "story_id", "site", "url", "source_uri", "day", "title")}
         ledger["day"] = [date_of(d) for d in ledger["day"]]
-        return {"articles": articles, "ledger": ledger, "site_lines": {"key": self.site_lines.tolist()}}
+        return {"articles": articles, "ledger": ledger, "site_lines": self.site_lines.copy()}
+
+    def to_columns(self) -> dict[str, dict[str, list]]:
+        """The index as plain columns (articles, ledger, site lines) of Python values."""
+        columns = self.to_arrays()
+        a = columns["articles"]
+        offsets = a["term_offsets"].tolist()
+        slots, weights = a["term_slots"].tolist(), a["term_weights"].tolist()
+        articles = {
+            "doc_id": a["doc_id"].tolist(), "story_id": a["story_id"].tolist(),
+            "near_duplicate_of": a["near_duplicate_of"].tolist(),
+            "day": [date_of(d) for d in a["day"].tolist()], "site": a["site"].tolist(), "title": a["title"].tolist(),
+            "body_key": a["body_key"].tolist(),
+            "signature": [row.tobytes() for row in a["signature"].astype("<u4")],
+            "term_slots": [slots[s:e] for s, e in zip(offsets[:-1], offsets[1:])],
+            "term_weights": [weights[s:e] for s, e in zip(offsets[:-1], offsets[1:])],
+        }
+        return {"articles": articles, "ledger": columns["ledger"], "site_lines": {"key": self.site_lines.tolist()}}
 
     @classmethod
     def from_columns(cls, columns: Mapping[str, Mapping[str, Sequence]]) -> "StoryIndex":
         """The inverse of :meth:`to_columns`."""
         a = columns["articles"]
-        index = cls(
-            doc_ids=list(a["doc_id"]), story_ids=list(a["story_id"]), near_duplicate_of=list(a["near_duplicate_of"]),
-            days=[_ordinal(d) for d in a["day"]], sites=list(a["site"]), titles=list(a["title"]),
-            signatures=[np.frombuffer(s, dtype="<u4").astype(np.uint32) for s in a["signature"]],
-            term_slots=[np.asarray(s, dtype=np.int32) for s in a["term_slots"]],
-            term_weights=[np.asarray(w, dtype=np.float32) for w in a["term_weights"]],
-            body_keys={key: doc_id for key, doc_id in zip(a["body_key"], a["doc_id"]) if key},
-            site_lines=np.asarray(columns["site_lines"]["key"], dtype=np.uint64),
-        )
-        ledger = columns.get("ledger") or {}
-        names = list(ledger)
-        for values in zip(*(ledger[n] for n in names)):
-            entry = dict(zip(names, values))
+        terms = [np.asarray(s, dtype=np.int32) for s in a["term_slots"]]
+        offsets = np.zeros(len(terms) + 1, dtype=np.int64)
+        np.cumsum([len(s) for s in terms], out=offsets[1:])
+        articles = {
+            "doc_id": TextColumn.of(a["doc_id"]), "story_id": CodedColumn.of(a["story_id"]),
+            "near_duplicate_of": CodedColumn.of(a["near_duplicate_of"]),
+            "day": np.array([_ordinal(d) for d in a["day"]], dtype=np.int32),
+            "site": CodedColumn.of(a["site"]), "title": TextColumn.of(a["title"]),
+            "body_key": TextColumn.of(a["body_key"]), "signature": TextColumn.of(a["signature"]),
+            "term_offsets": offsets,
+            "term_slots": np.concatenate(terms) if terms else np.zeros(0, dtype=np.int32),
+            "term_weights": (np.concatenate([np.asarray(w, dtype=np.float32) for w in a["term_weights"]])
+                             if terms else np.zeros(0, dtype=np.float32)),
+        }
+        return cls.from_arrays({"articles": articles, "ledger": columns.get("ledger") or {},
+                                "site_lines": np.asarray(columns["site_lines"]["key"], dtype=np.uint64)})
+
+    @classmethod
+    def from_arrays(cls, arrays: Mapping[str, object]) -> "StoryIndex":
+        """The inverse of :meth:`to_arrays`. ``signature`` may also be a :class:`TextColumn` of 256-byte
+        little-endian values. The index takes over writable arrays it is given (no copy): the caller
+        should not change them afterwards."""
+        a = arrays["articles"]
+        index = cls()
+        doc_ids: TextColumn = a["doc_id"]
+        n = len(doc_ids)
+        index._doc_ids = _Strings(doc_ids)
+        index._titles = _Strings(a["title"])
+        index._days = _Column(np.int32, values=a["day"])
+        sites: CodedColumn = a["site"]
+        index._site_names = list(sites.names)
+        index._site_numbers = {name: number for number, name in enumerate(sites.names)}
+        index._site = _Column(np.int32, values=sites.codes)
+        index._signatures = _Column(np.uint32, values=signature_rows(a["signature"], n))
+        index._term_offsets = _Column(np.int64, values=np.asarray(a["term_offsets"]) - a["term_offsets"][0])
+        index._term_slots = _Column(np.int32, values=a["term_slots"][a["term_offsets"][0]: a["term_offsets"][-1]])
+        index._term_weights = _Column(np.float32, values=a["term_weights"][a["term_offsets"][0]: a["term_offsets"][-1]])
+        names = doc_ids.tolist()
+        index._index_doc_ids(0, names)
+        # Originals: positions of stored doc_ids (the later one, as a dict would keep), else foreign.
+        roots: CodedColumn = a["near_duplicate_of"]
+        root_positions = index._positions_of(roots.names)
+        foreign = np.flatnonzero(root_positions < 0)
+        root_positions[foreign] = -2 - np.arange(len(foreign))
+        index._foreign_roots = [roots.names[k] for k in foreign.tolist()]
+        codes = np.asarray(roots.codes)
+        index._near = _Column(np.int32, values=np.where(codes >= 0, root_positions[np.maximum(codes, 0)], _NO_ROOT)
+                              if len(root_positions) else np.full(n, _NO_ROOT))
+        # Body keys: 16 hex digits each; the last article with a key keeps it, as a dict would.
+        keys: TextColumn = a["body_key"]
+        has = np.ones(n, dtype=bool) if keys.valid is None else np.asarray(keys.valid, dtype=bool).copy()
+        has &= np.diff(keys.offsets) > 0
+        values = _hex_keys(keys, has)
+        rows = np.flatnonzero(has)[::-1]
+        distinct, first = np.unique(values[rows], return_index=True)
+        index._body_keys, index._body_positions = distinct, rows[first].astype(np.int32)
+        index._load_stories(a["story_id"])
+        ledger = arrays.get("ledger") or {}
+        fields = list(ledger)
+        for row in zip(*(ledger[f] for f in fields)):
+            entry = dict(zip(fields, row))
             entry["day"] = _ordinal(entry["day"])
             index.ledger.append(entry)
+        index.site_lines = np.array(arrays["site_lines"], dtype=np.uint64)
         return index
+
+    def _load_stories(self, stories: CodedColumn) -> None:
+        """Stories numbered by first appearance, their days, sites and centroids, from the articles (as
+        adding the articles one by one would build them)."""
+        codes = np.asarray(stories.codes, dtype=np.int64)
+        n = len(codes)
+        used, first = np.unique(codes, return_index=True)
+        order = np.argsort(first, kind="stable")
+        renumber = np.zeros(max(len(stories.names), 1), dtype=np.int64)
+        renumber[used[order]] = np.arange(len(used))
+        story = renumber[codes] if n else codes
+        self._story = _Column(np.int32, values=story)
+        self._story_names = [stories.names[c] for c in used[order].tolist()]
+        self._story_numbers = {name: number for number, name in enumerate(self._story_names)}
+        count = len(self._story_names)
+        days = self._days.view.astype(np.int64)
+        dated = days != UNDATED
+        first_day = np.full(count, np.iinfo(np.int64).max)
+        last_day = np.full(count, np.iinfo(np.int64).min)
+        np.minimum.at(first_day, story[dated], days[dated])
+        np.maximum.at(last_day, story[dated], days[dated])
+        undated = first_day == np.iinfo(np.int64).max
+        first_day[undated], last_day[undated] = UNDATED, UNDATED
+        self._story_days = _Column(np.int64, values=np.stack([first_day, last_day], axis=1).reshape(count, 2))
+        site = self._site.view.astype(np.int64)
+        truthy = np.array([bool(name) for name in self._site_names] + [False], dtype=bool)[site]
+        self._story_sites = np.unique((story[truthy].astype(np.uint64) << _U64(32)) | site[truthy].astype(np.uint64))
+        self._load_centroids(story)
+
+    def _load_centroids(self, story: np.ndarray, *, chunk: int = 1 << 18) -> None:
+        """Each story's centroid: its originals' terms summed in position order, as adding the articles
+        one by one builds it. Stories are summed about ``chunk`` terms at a time, so that the temporaries
+        stay small next to the index."""
+        originals = np.flatnonzero(self._near.view == _NO_ROOT)
+        originals = originals[np.argsort(story[originals], kind="stable")]  # by story, then position
+        offsets = self._term_offsets.view
+        lengths = offsets[originals + 1] - offsets[originals]
+        owners = story[originals]
+        ends = np.cumsum(lengths)
+        count = len(self._story_names)
+        length = np.zeros(count, dtype=np.int64)
+        norm = np.zeros(count, dtype=np.float64)
+        slots, weights, replay = [], [], []
+        start = 0
+        while start < len(originals):
+            stop = max(int(np.searchsorted(ends, (ends[start - 1] if start else 0) + chunk, "right")), start + 1)
+            if stop < len(originals):  # end on a story boundary
+                stop = int(np.searchsorted(owners, owners[stop - 1], "right"))
+            done = self._sum_terms(originals[start:stop], owners[start:stop], lengths[start:stop])
+            stories, counts, norms, piece_slots, piece_weights, pruned = done
+            length[stories], norm[stories] = counts, norms
+            slots.append(piece_slots)
+            weights.append(piece_weights)
+            replay.append(originals[start:stop][np.isin(owners[start:stop], pruned)])
+            start = stop
+        self._centroid_length = _Column(np.int64, values=length)
+        self._centroid_start = _Column(np.int64, values=np.cumsum(length) - length)
+        self._centroid_norm = _Column(np.float64, values=norm)
+        self._pool_slots = _Column(np.int32, values=np.concatenate(slots) if slots else None)
+        self._pool_weights = _Column(np.float64, values=np.concatenate(weights) if weights else None)
+        members = np.sort(np.concatenate(replay)) if replay else np.zeros(0, dtype=np.int64)
+        for position in members.tolist():  # stories pruned on the way: one article at a time, in order
+            terms, values = self.terms(position)
+            self._grow(int(story[position]), UNDATED, -1, _NO_ROOT, terms.tolist(), values.tolist())
+        self._flush()
+
+    def _sum_terms(self, positions: np.ndarray, owners: np.ndarray, lengths: np.ndarray) -> tuple:
+        """Centroids of the stories ``owners`` (sorted) from their originals at ``positions`` (in position
+        order within a story): per (story, slot) the weights added left to right, as ``terms[slot] += w``
+        does, slots in order of first appearance. Stories whose distinct terms exceed the pruning bound
+        come back apart (pruned), to be replayed."""
+        where = _ranges(self._term_offsets.data[positions], lengths)
+        base = int(owners[0])
+        pair = (np.repeat(owners - base, lengths) << 32) | self._term_slots.data[where].astype(np.int64)
+        weights = self._term_weights.data[where].astype(np.float64)
+        order = np.argsort(pair, kind="stable")
+        pair, weights = pair[order], weights[order]
+        starts = _segment_starts(pair)
+        repeats = np.diff(np.r_[starts, len(pair)])
+        sums = weights[starts]
+        adding, k = np.flatnonzero(repeats > 1), 1
+        while len(adding):
+            sums[adding] += weights[starts[adding] + k]
+            k += 1
+            adding = adding[repeats[adding] > k]
+        pair_story = pair[starts] >> 32
+        arrange = np.lexsort((order[starts], pair_story))  # by story, then first appearance
+        pair_story, sums = pair_story[arrange], sums[arrange]
+        slots = (pair[starts][arrange] & 0xFFFFFFFF).astype(np.int32)
+        stories, counts = np.unique(pair_story, return_counts=True)
+        kept = counts <= 2 * CENTROID_TERMS  # never pruned: distinct terms only grow
+        keep_terms = np.repeat(kept, counts)
+        stories, counts, pruned = stories[kept] + base, counts[kept], stories[~kept] + base
+        sums, slots = sums[keep_terms], slots[keep_terms]
+        values, bounds = sums.tolist(), np.r_[0, np.cumsum(counts)].tolist()
+        norms = [math.hypot(*values[s:e]) for s, e in zip(bounds[:-1], bounds[1:])]
+        return stories, counts, norms, slots, sums, pruned
+
+
+def signature_rows(signatures: np.ndarray | TextColumn, count: int) -> np.ndarray:
+    """(count, MINHASH_PERMUTATIONS) uint32 signatures from an array or from little-endian bytes per row.
+
+    >>> signature_rows(TextColumn.of([bytes(range(256))]), 1)[0, :2].tolist()
+    [50462976, 117835012]
+    """
+    if isinstance(signatures, TextColumn):
+        width = 4 * MINHASH_PERMUTATIONS
+        lengths = np.diff(signatures.offsets)
+        if not (lengths == width).all():
+            raise ValueError(f"story index: signatures must be {width} bytes each")
+        start = int(signatures.offsets[0])
+        buffer = np.frombuffer(signatures.data, dtype="<u4", count=count * MINHASH_PERMUTATIONS, offset=start)
+        return buffer.reshape(count, MINHASH_PERMUTATIONS).astype(np.uint32)
+    return np.asarray(signatures, dtype=np.uint32).reshape(count, MINHASH_PERMUTATIONS)
+
+
+def _hex_keys(keys: TextColumn, has: np.ndarray) -> np.ndarray:
+    """64-bit body keys from their 16-hex-digit spelling (0 where ``has`` is False)."""
+    out = np.zeros(len(keys), dtype=np.uint64)
+    if not has.any():
+        return out
+    offsets = keys.offsets
+    if (np.diff(offsets)[has] == 16).all():
+        where = _ranges(offsets[:-1][has], np.full(int(has.sum()), 16))
+        digits = np.frombuffer(keys.data, dtype=np.uint8)[where].tobytes()
+        out[has] = np.frombuffer(bytes.fromhex(digits.decode("ascii")), dtype=">u8")
+        return out
+    values = keys.tolist()
+    out[has] = [int(values[i], 16) for i in np.flatnonzero(has).tolist()]
+    return out
 
 
 def _ordinal(day: date | None) -> int:

@@ -11,6 +11,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 from urllib.parse import urlsplit, urlunsplit
 
 from htmldate import find_date
@@ -425,6 +426,7 @@ def _site_keys(site_names: Iterable[str]) -> set[str]:
     return keys
 
 
+@lru_cache(maxsize=8192)  # the same tokens and site names are keyed many times per page
 def _key(text: str) -> str:
     folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode() or text
     return " ".join(_LETTERS.sub(" ", folded.lower()).split())

@@ -7,7 +7,8 @@ load) and each page's CPU time per stage is the minimum over ``--repeat`` rounds
 Stages of the pipeline:
 
 - decode:   decode_document (charset, unicode repair, HTML sniffing; transforms/decode.py)
-- html:     extract_html alone (trafilatura cascade and metadata; transforms/html.py)
+- html:     extract_html alone on the decoded text, as clean_article calls it (trafilatura cascade and metadata;
+            transforms/html.py)
 - clean:    clean_article, i.e. extract_html plus the plain-text chrome second pass and bookkeeping
 - language: structure_article
 - normalize: normalize_article (entity names)
@@ -15,7 +16,9 @@ Stages of the pipeline:
             and unpickled as the flow process reads it
 
 Pipeline = decode + clean + language + normalize + pickle: what a worker does per page (flows/workers.py
-``_process_job``), plus the reply's unpickling in the flow. Usage: .venv/bin/python scripts/bench_html.py [--bench DIR] [--repeat N]
+``_process_job``), plus the reply's unpickling in the flow.
+
+Usage: .venv/bin/python scripts/bench_html.py [--bench DIR] [--repeat N]
 """
 from __future__ import annotations
 

@@ -11,9 +11,10 @@ from transforms.chrome import ChromeLexicon
 from lxml.html import tostring
 from trafilatura.baseline import html2txt
 from trafilatura.utils import load_html
+from trafilatura.xpaths import BODY_XPATH
 
 from transforms.html import DEFAULT_SETTINGS, ExtractedPage, ExtractionSettings, extract_html, parse_html
-from transforms.html import _body_text_bound
+from transforms.html import _ARTICLE_BODY_RES, _article_bodies, _body_text_bound
 from transforms.names import AliasTable
 from transforms.pipeline import References, clean_article, decode_document
 from transforms.records import RawDocument
@@ -95,6 +96,22 @@ def test_the_cheap_page_length_bounds_trafilaturas(html):
     # the cascade skips html2txt when this bound already settles the short-body test
     tree = parse_html(html)
     assert _body_text_bound(tree.body) >= len(html2txt(tree))
+
+
+CHUNKED = ("<html><body><article><div class='post-content'><p>a</p></div><div class='ad'></div>"
+           "<div class='post-content'><p>b</p><div class='entry'><div id='article-body'>x</div></div></div>"
+           "<section class='articleBody'>s</section></article><div itemprop='articleBody'>c</div>"
+           "<div class='entry'>d</div><main id='x-articleBody-y'>m</main></body></html>")
+
+
+@pytest.mark.parametrize("html", [CHUNKED, "<div class='post'><p>a</p><div class='post'>b</div></div>", ODD_PAGES[6],
+                                  *(page_html(case) for case in CASES)])
+def test_article_bodies_are_trafilaturas_first_body_expression(html):
+    # pinned to trafilatura 2.3.1: another version's expression makes _ARTICLE_BODY_RES None (the XPath is used)
+    assert _ARTICLE_BODY_RES is not None
+    tree = parse_html(html)
+    if tree is not None:
+        assert _article_bodies(tree) == BODY_XPATH[0](tree)
 
 
 def test_html_in_a_text_file_goes_the_html_route():

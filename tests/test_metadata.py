@@ -63,3 +63,30 @@ def test_a_site_named_by_its_domain_gives_the_host_when_no_url_does():
     assert read_metadata(tree).hostname == "panarmenian.net"
     tree = fromstring('<html><head><meta property="og:site_name" content="Mr. Smith Goes"></head><body></body></html>')
     assert read_metadata(tree).hostname is None
+
+
+MARKED_PAGES = [
+    *(path.read_text(encoding="utf-8") for path in sorted(GOLDENS.glob("*.html"))),
+    '<html><head><meta name="Author" content=" A "><link rel="canonical" href="/x"><script type="application/ld+json">'
+    '{"@type": "NewsArticle"}</script></head><body><a rel="tag">T</a><a rel="category tag">C</a><a rel="category">D</a>'
+    '<meta property="article:tag" content="U"><meta property="article:tag" content="V"><link rel="canonical" href="/y">'
+    '</body></html>',
+    # a fragment: the parsed root is the <body>, renamed, inside the document lxml builds around it
+    '<div><a rel="tag">T</a><meta name="description" content="D"><link rel="canonical" href="/z"></div><div>two</div>',
+]
+
+
+@pytest.mark.parametrize("html", MARKED_PAGES)
+def test_marked_elements_are_what_the_searches_found(html):
+    # one walk stands for these searches (whole document for links, under the tree for meta and script tags)
+    from transforms.metadata import _marked_elements
+
+    tree = fromstring(html)
+    marked = _marked_elements(tree)
+    assert marked.canonical == tree.xpath("//link[@rel='canonical']/@href")
+    assert marked.category_links == tree.xpath("//a[@rel='category' or @rel='category tag']")
+    assert marked.tag_links == tree.xpath("//a[@rel='tag']")
+    assert marked.json_ld == [s.text or "" for s in tree.iterfind(".//script[@type='application/ld+json']")]
+    keys = [(m.get("property") or m.get("name") or m.get("itemprop") or "").strip().lower() for m in tree.iterfind(".//meta")]
+    assert list(marked.metas) == list(dict.fromkeys(k for k, m in zip(keys, tree.iterfind(".//meta"))
+                                                    if k and (m.get("content") or "").strip()))

@@ -16,6 +16,7 @@ from trafilatura import bare_extraction
 from trafilatura.baseline import html2txt
 from trafilatura.utils import DOCTYPE_TAG, FAULTY_HTML, repair_faulty_html
 from trafilatura.xml import xmltotxt
+from trafilatura import xpaths as trafilatura_xpaths
 from trafilatura.xpaths import BODY_XPATH
 
 from transforms.metadata import read_metadata
@@ -239,7 +240,7 @@ def _expose_embedded_posts(tree: HtmlElement) -> None:
     as plain blockquotes they are kept like any other quotation.
     """
     # a walk over the blockquotes costs a tenth of the XPath //blockquote[contains(@class, 'twitter-tweet')]
-    posts = [quote for quote in tree.iter("blockquote") if "twitter-tweet" in (quote.get("class") or "")]
+    posts = [quote for quote in tree.getroottree().iter("blockquote") if "twitter-tweet" in (quote.get("class") or "")]
     for post in posts:
         wrapper = None
         for depth, ancestor in enumerate(post.iterancestors()):
@@ -261,8 +262,8 @@ def _join_split_body(tree: HtmlElement) -> bool:
     Returns whether anything was joined.
     """
     joined = False
-    for expression in BODY_XPATH:
-        matches = expression(tree)
+    for index, expression in enumerate(BODY_XPATH):
+        matches = _article_bodies(tree) if index == 0 and _ARTICLE_BODY_RES else expression(tree)
         if not matches:
             continue
         first = matches[0]
@@ -279,6 +280,45 @@ def _join_split_body(tree: HtmlElement) -> bool:
             joined = True
         return joined
     return joined
+
+
+def _article_body_res() -> tuple[re.Pattern, re.Pattern] | None:
+    """The id and class patterns of trafilatura's first body expression, when it reads as in trafilatura 2.3.1."""
+    tokens = trafilatura_xpaths
+    try:  # private names of trafilatura.xpaths
+        ids, classes = tokens._alt(tokens._ARTICLE_CONTENT_ID_TOKENS), tokens._alt(tokens._ARTICLE_CONTENT_CLASS_TOKENS)
+    except (AttributeError, TypeError, ValueError):
+        return None
+    expected = (".//*[self::article or self::div or self::main or self::section][ @class='post' or @class='entry' or "
+                f"@itemprop='articleBody' or @id='articleContent' or re:test(@id, '{ids}') or "
+                f"re:test(@class, '{classes}') ][1]")
+    if " ".join(BODY_XPATH[0].path.split()) != expected:
+        return None  # another trafilatura: its XPath is used as it is
+    return re.compile(ids), re.compile(classes)  # EXSLT re:test is Python's re.search without flags
+
+
+_ARTICLE_BODY_RES = _article_body_res()
+
+
+def _article_bodies(tree: HtmlElement) -> list[HtmlElement]:
+    """``BODY_XPATH[0](tree)`` in a walk over the four tags: the first matching child of each parent, in page order.
+
+    The XPath calls back into Python for each of its two re:test per element; this costs a third.
+    """
+    ids, classes = _ARTICLE_BODY_RES
+    found: list[HtmlElement] = []
+    parents: set[HtmlElement] = set()
+    for element in tree.iter("article", "div", "main", "section"):
+        parent = element.getparent()
+        if element is tree or parent in parents:
+            continue  # .//* holds descendants only; [1]: only the first match among a parent's children
+        get = element.get
+        class_, id_ = get("class"), get("id")
+        if class_ == "post" or class_ == "entry" or get("itemprop") == "articleBody" or id_ == "articleContent" \
+                or ids.search(id_ or "") or classes.search(class_ or ""):
+            found.append(element)
+            parents.add(parent)
+    return found
 
 
 def _drop_title_heads(body: _Element, title: str | None) -> bool:

@@ -471,8 +471,12 @@ def _marked_elements(tree: HtmlElement) -> _Marked:
     canonical: list[str] = []
     category_links: list[HtmlElement] = []
     tag_links: list[HtmlElement] = []
-    for element in tree.iter("meta", "script", "link", "a"):
+    # links are searched in the whole document (//link, //a), meta and script tags under ``tree`` (.//meta)
+    whole = tree.getroottree().getroot()
+    for element in whole.iter("meta", "script", "link", "a"):
         tag, get = element.tag, element.get
+        if tree is not whole and tag in ("meta", "script") and tree not in element.iterancestors():
+            continue
         if tag == "a":
             rel = get("rel")
             if rel == "tag":

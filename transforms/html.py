@@ -164,9 +164,11 @@ def extract_body(tree: HtmlElement, *, title: str | None = None,
 
     The tree may be modified (split article bodies are joined); pass a copy to keep it.
     """
-    _expose_embedded_posts(tree)
-    body, length, name, text = _cascade(tree, settings)
-    if body is not None and _few_paragraphs(tree, body) and _join_split_body(tree):
+    posts, paragraphs, script_chars = _page_parts(tree)
+    if _expose_embedded_posts(posts):
+        paragraphs = script_chars = None  # wrappers are gone: count again
+    body, length, name, text = _cascade(tree, settings, script_chars=script_chars)
+    if body is not None and _few_paragraphs(tree, body, paragraphs) and _join_split_body(tree):
         joined = _cascade(tree, settings)
         if joined[1] > length:
             body, _, name, text = joined
@@ -177,10 +179,12 @@ def extract_body(tree: HtmlElement, *, title: str | None = None,
     return text.strip(), name  # else trafilatura's own rendering of the body (xmltotxt without formatting)
 
 
-def _cascade(tree: HtmlElement, settings: ExtractionSettings) -> tuple[_Element | None, int, str, str]:
+def _cascade(tree: HtmlElement, settings: ExtractionSettings,
+             script_chars: int | None = None) -> tuple[_Element | None, int, str, str]:
     """Run the cascade's extractors until one gives a plausible length; the longest sane result wins.
 
-    Returns the body element, the length of its text, the step's name and the text.
+    Returns the body element, the length of its text, the step's name and the text. ``script_chars``: the
+    length of the page's script and style texts when already known.
     """
     best_body: _Element | None = None
     best_len, best_name, best_text = 0, "", ""
@@ -198,7 +202,9 @@ def _cascade(tree: HtmlElement, settings: ExtractionSettings) -> tuple[_Element 
             continue
         if page_len is None:
             # visible text without scripts bounds html2txt from above and costs far less to get
-            bound = len(tree.text_content()) - sum(len(s.text or "") for s in tree.iter("script", "style"))
+            if script_chars is None:
+                script_chars = sum(len(s.text or "") for s in tree.iter("script", "style"))
+            bound = len(tree.text_content()) - script_chars
             if best_len >= settings.short_share * bound:
                 break
             body = tree.find(".//body")  # html2txt reads the <body> (all of a page without one)
@@ -227,20 +233,51 @@ def _body_text_bound(body: HtmlElement) -> int:
     return sum(map(len, words)) + len(words) - 1 if words else 0
 
 
-def _few_paragraphs(tree: HtmlElement, body: _Element) -> bool:
+def _few_paragraphs(tree: HtmlElement, body: _Element, page_paragraphs: int | None = None) -> bool:
     """Whether the result holds under half of the page's paragraphs, the mark of a body split in chunks."""
-    page_paragraphs = tree.xpath("count(//p)")
+    if page_paragraphs is None:
+        page_paragraphs = tree.xpath("count(//p)")
     return page_paragraphs >= 10 and sum(1 for _ in body.iter("p")) < page_paragraphs / 2
 
 
-def _expose_embedded_posts(tree: HtmlElement) -> None:
-    """Lift embedded tweets out of their "social"/"embed" wrappers, which trafilatura discards as share widgets.
+def _page_parts(tree: HtmlElement) -> tuple[list[HtmlElement], int | None, int | None]:
+    """The embedded posts (//blockquote[contains(@class, 'twitter-tweet')]), the number of paragraphs
+    (count(//p)) and the length of the script and style texts of a page, in one walk; the two numbers are
+    None for a fragment's root, whose document holds more than the tree.
+
+    >>> from lxml.html import fromstring
+    >>> _page_parts(fromstring("<html><head><style>p{}</style></head><body><p>a</p><blockquote class='twitter-tweet'>"
+    ...                        "<p>b</p></blockquote></body></html>"))
+    ([<Element blockquote at ...>], 2, 3)
+    """
+    if tree.getparent() is not None:
+        return [quote for quote in tree.getroottree().iter("blockquote") if _is_post(quote)], None, None
+    posts: list[HtmlElement] = []
+    paragraphs = script_chars = 0
+    for element in tree.iter("p", "blockquote", "script", "style"):
+        tag = element.tag
+        if tag == "p":
+            paragraphs += 1
+        elif tag == "blockquote":
+            if _is_post(element):
+                posts.append(element)
+        else:
+            script_chars += len(element.text or "")
+    return posts, paragraphs, script_chars
+
+
+def _is_post(quote: HtmlElement) -> bool:
+    return "twitter-tweet" in (quote.get("class") or "")
+
+
+def _expose_embedded_posts(posts: list[HtmlElement]) -> bool:
+    """Lift embedded tweets out of their "social"/"embed" wrappers, which trafilatura discards as share widgets;
+    whether any was.
 
     Articles quote posts as evidence ("a whole lot of people on Twitter pointed it out", then the posts);
     as plain blockquotes they are kept like any other quotation.
     """
-    # a walk over the blockquotes costs a tenth of the XPath //blockquote[contains(@class, 'twitter-tweet')]
-    posts = [quote for quote in tree.getroottree().iter("blockquote") if "twitter-tweet" in (quote.get("class") or "")]
+    moved = False
     for post in posts:
         wrapper = None
         for depth, ancestor in enumerate(post.iterancestors()):
@@ -251,6 +288,8 @@ def _expose_embedded_posts(tree: HtmlElement) -> None:
         if wrapper is not None and wrapper.getparent() is not None:
             post.tail = wrapper.tail
             wrapper.getparent().replace(wrapper, post)
+            moved = True
+    return moved
 
 
 def _join_split_body(tree: HtmlElement) -> bool:

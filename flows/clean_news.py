@@ -362,6 +362,7 @@ def _process(todo: list[InputFile], *, store: Store, ledger: Ledger, refs: Refer
             read.docs = fresh = []  # the clean task has them; only the ledger rows wait for the commit
             pending.append((number, files, read, future))
             ready.extend(finished)
+            del finished  # the batches live in `ready` until committed, and no longer
             # Commit once enough input files wait, and before the last batch is cleaned, so that the work left
             # after the workers stop (one batch's commit) stays small.
             if sum(len(batch_files) for _, batch_files, _, _ in ready) >= batch_size or number == len(batches) - 1:

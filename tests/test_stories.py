@@ -3,13 +3,17 @@ from __future__ import annotations
 
 import ast
 import csv
-from datetime import date, datetime, timezone
+import random
+from dataclasses import replace
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from flows.stories import assign_stories, load_index, save_index, story_doc, write_stories_table, zipf_table
+from flows.stories import (assign_stories, load_index, save_index, story_doc, story_rows, write_stories_table,
+                           zipf_table)
 from flows.store import Store, article_row
 from transforms import stories
 from transforms.pipeline import clean_article, decode_document, normalize_article, structure_article
@@ -161,3 +165,76 @@ def test_an_article_indexed_by_a_run_that_did_not_write_it_gets_the_same_answer(
     first = assign_stories(store, rows)
     again = assign_stories(store, rows)
     assert not again.dropped and again.rows[0]["story_id"] == first.rows[0]["story_id"]
+
+
+def synthetic_docs(count: int, seed: int = 3) -> list[stories.StoryDoc]:
+    """Events told by 1-12 outlets, each with the event's names (pseudo-words) and names of its own (so
+    that big stories outgrow the centroid bound), some undated, some copied."""
+    rng = random.Random(seed)
+    syllables = ["ka", "lo", "mi", "ru", "te", "za", "vo", "ne", "shi", "bar", "tol", "dem", "qui", "xan"]
+
+    def name() -> str:
+        return "".join(rng.choice(syllables) for _ in range(4)).capitalize()
+
+    docs: list[stories.StoryDoc] = []
+    event = 0
+    while len(docs) < count:
+        names = [name() for _ in range(30)]
+        day = date(2026, 1, 1) + timedelta(days=rng.randrange(20))
+        for outlet in range(rng.randint(1, 12)):
+            words = names + [name() for _ in range(25)] + ["the", "said", "and", "people"] * 5
+            rng.shuffle(words)
+            body = "\n".join(" ".join(words[i: i + 12]) for i in range(0, len(words), 12))
+            doc = stories.StoryDoc(doc_id=f"d{event:04d}-{outlet}", body=body, site=f"s{rng.randrange(5)}",
+                                   day=None if rng.random() < 0.1 else day, title=body[:30] if outlet else None,
+                                   language="en", entities=(("Kalomi", 2),) if rng.random() < 0.2 else ())
+            docs.append(doc)
+            roll = rng.random()
+            if roll < 0.1:  # a copy with a line of chrome
+                docs.append(replace(doc, doc_id=doc.doc_id + "n", body=body + "\nSubscribe to our newsletter today"))
+            elif roll < 0.15:  # a re-scrape
+                docs.append(replace(doc, doc_id=doc.doc_id + "x", site="mirror"))
+        event += 1
+    return docs[:count]
+
+
+def test_a_saved_and_loaded_index_assigns_as_the_one_that_stayed_in_memory(tmp_path):
+    """Loading rebuilds story centroids (pruned ones included) with numpy: it must equal adding one by one."""
+    docs = synthetic_docs(600)
+    kept = stories.StoryIndex()
+    kept.assign(docs[:400], zipf=zipf_table)
+    store = Store.open(str(tmp_path))
+    save_index(store, kept)
+    loaded = load_index(store)
+    assert loaded.to_columns() == kept.to_columns()
+    assert loaded.assign(docs[400:], zipf=zipf_table) == kept.assign(docs[400:], zipf=zipf_table)
+    assert loaded.to_columns() == kept.to_columns()
+
+
+def test_an_index_written_as_plain_columns_loads(tmp_path):
+    """The layout older code wrote (a table from Python lists): the schema is the same, so it loads."""
+    from flows.stories import ARTICLES_INDEX_SCHEMA, LEDGER_SCHEMA, LINES_SCHEMA
+
+    index = stories.StoryIndex()
+    index.assign(synthetic_docs(200), zipf=zipf_table)
+    columns = index.to_columns()
+    folder = tmp_path / "state" / "stories"
+    folder.mkdir(parents=True)
+    for name, table in (("articles", pa.Table.from_pydict(columns["articles"], schema=ARTICLES_INDEX_SCHEMA)),
+                        ("ledger", pa.Table.from_pydict(columns["ledger"], schema=LEDGER_SCHEMA)),
+                        ("lines", pa.Table.from_pydict(columns["site_lines"], schema=LINES_SCHEMA))):
+        pq.write_table(table, folder / f"{name}-old.parquet")
+    (folder / "CURRENT").write_text("old")
+    assert load_index(Store.open(str(tmp_path))).to_columns() == columns
+
+
+def test_stories_table_rows_match_the_articles(tmp_path):
+    index = stories.StoryIndex()
+    found = index.assign(synthetic_docs(300), zipf=zipf_table)
+    rows = {row["story_id"]: row for row in story_rows(index)}
+    assert sum(row["n_articles"] for row in rows.values()) == len(index)
+    near = [f for f in found if f.near_duplicate_of]
+    assert near and sum(row["n_near_duplicates"] for row in rows.values()) == len(near)
+    for story, row in rows.items():
+        members = [f for f in found if f.story_id == story and f.exact_duplicate_of is None]
+        assert row["n_articles"] == len(members)

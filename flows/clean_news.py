@@ -10,6 +10,7 @@ validates and writes the cleaned batches before k (several batches make one comm
 """
 from __future__ import annotations
 
+import gc
 import hashlib
 import itertools
 import os
@@ -57,6 +58,7 @@ DEFAULT_BATCH_SIZE = 2000
 # per-batch barrier (all line keys counted before cleaning starts) costs little.
 CLEAN_BATCH_DOCS = 1000
 SWITCH_INTERVAL = 0.001  # seconds; see _process
+GC_EVERY_COMMITS = 4  # see _process; a full collection costs about 0.35 s with a commit's articles in flight
 MAX_BATCH_BYTES = 128 * 1024 * 1024
 # A site with this many plain-text documents counted (in earlier batches or runs) knows its repeated lines:
 # its documents skip the counting pass and are counted while they are cleaned. At 20 documents a line on
@@ -340,7 +342,18 @@ def _process(todo: list[InputFile], *, store: Store, ledger: Ledger, refs: Refer
                         quote(ledger), quote(ledger_rows), run_id, number)
         totals.add_batch(good, bad, failures, articles)
         progress.update(file_count)
+        gc.collect(1 if number % GC_EVERY_COMMITS < GC_EVERY_COMMITS - 1 else 2)
 
+    # The cyclic garbage collector: left to itself it ran 22 full collections in a 20,000-document run,
+    # each walking every object alive (modules, the ledger, the articles in flight): 11 s of a 64 s flow,
+    # growing with the run. What is loaded by now lives for the whole run and is frozen out of its sight;
+    # automatic collection is off in the batch loop. Most garbage is freed by reference counting; cycles
+    # (pandas frames of a validation, task-run objects) go in a young collection after each commit and
+    # a full one every GC_EVERY_COMMITS commits (at 20,000 documents: flow 56 s -> 45 s, peak RSS +10%).
+    gc_was_enabled = gc.isenabled()
+    gc.collect()
+    gc.freeze()
+    gc.disable()
     try:
         batches = plan_batches(todo, batch_size=min(batch_size, CLEAN_BATCH_DOCS))
         for number, files in enumerate(batches):
@@ -375,6 +388,9 @@ def _process(todo: list[InputFile], *, store: Store, ledger: Ledger, refs: Refer
             stories.save()
             stories.write_table()
     finally:
+        gc.unfreeze()
+        if gc_was_enabled:
+            gc.enable()
         sys.setswitchinterval(switch_interval)
         progress.close()
         close_pools()

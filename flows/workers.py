@@ -11,6 +11,7 @@ such as Dask workers, and they inherit nothing from a parent that has Prefect's 
 from __future__ import annotations
 
 import atexit
+import gc
 import importlib
 import os
 import pickle
@@ -156,6 +157,10 @@ def _worker_main() -> None:
         if kind == "setup":
             _setup(message[1])
             _warm_up()
+            # Modules, models and reference data live as long as the worker: frozen, the cyclic garbage
+            # collector stops walking them in each of its full collections.
+            gc.collect()
+            gc.freeze()
             out.write(_frame(("ready",)))
             continue
         if kind == "context":  # once per map call: what every item of the call shares (site chrome)

@@ -26,7 +26,8 @@ import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
 from flows.store import Store
-from transforms.stories import UNDATED, CodedColumn, HashedZipf, StoryDoc, StoryIndex, TextColumn, date_of, signature_rows
+from transforms.stories import (UNDATED, CodedColumn, HashedZipf, StoryDoc, StoryIndex, TextColumn, date_of,
+                                segment_starts, signature_rows)
 
 STATE_FOLDER = ("state", "stories")
 CURRENT_FILE = "CURRENT"
@@ -366,7 +367,7 @@ def story_rows(index: StoryIndex) -> list[dict]:
     titled = np.flatnonzero(np.array([bool(t) for t in titles], dtype=bool) & ~near)
     undated_last = np.where(dated[titled], days[titled], np.iinfo(np.int64).max)
     ranked = titled[np.lexsort((titled, undated_last, story[titled]))]
-    chosen = ranked[_segment_firsts(story[ranked])]
+    chosen = ranked[segment_starts(story[ranked])]
     title = [None] * count
     for position in chosen.tolist():
         title[story[position]] = titles[position]
@@ -387,11 +388,6 @@ def story_rows(index: StoryIndex) -> list[dict]:
                      "sites": ordered, "n_near_duplicates": int(n_near[n]), "n_exact_duplicates": int(extra[n]),
                      "title": title[n], "n_sites": len(ordered)})
     return sorted(rows, key=lambda r: (r["first_seen"] is None, r["first_seen"] or date.min, r["story_id"]))
-
-
-def _segment_firsts(values: np.ndarray) -> np.ndarray:
-    """Index of the first element of each run of equal values."""
-    return np.flatnonzero(np.r_[True, values[1:] != values[:-1]]) if len(values) else np.zeros(0, dtype=np.int64)
 
 
 def write_stories_table(store: Store) -> str:

@@ -15,7 +15,8 @@ term vectors, similarity products); Python loops run per distinct token, per can
 article, never per token. Word informativeness comes from a general word-frequency table (Zipf scale,
 passed in by the caller), so it holds from the first article on and does not drift between runs the way
 a corpus IDF would. :class:`StoryIndex` is an in-memory index that the flow loads from and saves to
-``DIR/state/stories`` through :meth:`StoryIndex.to_columns` / :meth:`StoryIndex.from_columns`.
+``DIR/state/stories`` through :meth:`StoryIndex.from_arrays` / :meth:`StoryIndex.to_arrays`
+(:meth:`StoryIndex.to_columns` gives the same content as plain Python values).
 """
 from __future__ import annotations
 
@@ -346,7 +347,7 @@ def minhash_signatures(values: np.ndarray, owners: np.ndarray, count: int, *, ch
             # in cache: 2.6 times faster than 262,144 at a time (64 MB).
             part = values[None, start: start + chunk] * a
             part += b
-            firsts = np.flatnonzero(np.r_[True, who[1:] != who[:-1]])
+            firsts = segment_starts(who)
             minima = np.minimum.reduceat(part, firsts, axis=1)
             out[who[firsts]] = np.minimum(out[who[firsts]], minima.T)
     return out
@@ -408,7 +409,7 @@ def new_story_id(doc_id: str) -> str:
 ZipfTables = Callable[[str | None], Mapping[str, float]]
 
 
-def _segment_starts(owners: np.ndarray) -> np.ndarray:
+def segment_starts(owners: np.ndarray) -> np.ndarray:
     """Index of the first element of each run of equal values in ``owners``."""
     return np.flatnonzero(np.r_[True, owners[1:] != owners[:-1]]) if len(owners) else np.zeros(0, dtype=np.int64)
 
@@ -438,7 +439,7 @@ class _Tokens:
         self.doc_words = np.bincount(self.doc, minlength=self.count)
         self.doc_first = np.r_[0, np.cumsum(self.doc_words)[:-1]]
         # Lines: runs of tokens between breaks; a line's key hashes its folded words in order.
-        self.line_first = _segment_starts(line)
+        self.line_first = segment_starts(line)
         self.line_of = np.cumsum(np.r_[False, line[1:] != line[:-1]]) if len(line) else line
         self.line_doc = self.doc[self.line_first]
 
@@ -1487,7 +1488,7 @@ class StoryIndex:
         originals = np.flatnonzero(self._near.view == _NO_ROOT)
         originals = originals[np.argsort(story[originals], kind="stable")]  # by story, then position
         offsets = self._term_offsets.view
-        firsts = _segment_starts(story[originals])
+        firsts = segment_starts(story[originals])
         how_many = np.diff(np.r_[firsts, len(originals)])
         single = np.full(count, _NO_ORIGINAL, dtype=np.int32)
         single[story[originals[firsts]]] = np.where(how_many == 1, originals[firsts], _ORIGINALS)
@@ -1537,7 +1538,7 @@ class StoryIndex:
         weights = self._term_weights.data[where].astype(np.float64)
         order = np.argsort(pair, kind="stable")
         pair, weights = pair[order], weights[order]
-        starts = _segment_starts(pair)
+        starts = segment_starts(pair)
         repeats = np.diff(np.r_[starts, len(pair)])
         sums = weights[starts]
         adding, k = np.flatnonzero(repeats > 1), 1

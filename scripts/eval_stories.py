@@ -25,6 +25,17 @@ as the Stadia reviews fall to 0.03-0.06, the false ones stay at 0.10-0.18); cove
 top-3 terms by the other; lead-to-lead cosine of the first 80 words; shared figures, shared 4-grams and
 number-bearing identifiers ("13-inch"): the false pairs sit inside the range of the true ones on each.
 The Reuters inquiry page gives five of its paragraphs to the layoffs email the layoffs page reports.
+Also tried (session 4), a gate on what each page is mainly about, applied to every join: position-weighted
+terms (exp or 1/(1+p/L) decay, L 30-400) rank the false pairs higher, not lower (captions and video blurbs
+open many true pages). A headline gate (title words, when at least half their weight recurs in the page, else
+its first 25-40 words, covered by the other page's first N words, N 50-400): with either direction enough,
+N=120 and C=0.5 gives P 1.000 R 0.810 (34/0/8), but C=0.45 gives P 0.944 and C=0.55 R 0.762: the false
+pairs sit at 0.37-0.49, the lost true ones (the CNN duvet feature, the Taylor Swift pages) at 0.36-0.38 (both
+directions required: P 1.000 at R 0.690 at best); and it works only because the layoffs and teardown pages
+got chrome lines as titles. With their real headlines (the first line of the text file) the layoffs headline
+is covered by the inquiry's lead, and requiring both directions reaches P 1.000 only at R 0.595. A "variant conflict" (a title identifier such as "13-inch" absent
+from the other page, which names a sibling "16-inch") fires on no same pair and removes only the MacBook
+pair: P 0.950 R 0.905; it would need per-article identifier sets in the index.
 
 Usage: .venv/bin/python scripts/eval_stories.py [--bench DIR] [--runs N] [--sweep] [--no-sites] [--show] [--margin]
 """

@@ -433,7 +433,7 @@ class RunTotals:
             self.reasons.update(row["reasons"])
         for row in good:
             self.per_site[row["site"] or "(unknown)"] += 1
-            self.chrome_rules.update(line["rule"] for line in row["chrome"])
+            self.chrome_rules.update(line.rule for line in row["chrome"])
             self.entities.update({(e["name"], e["kind"]): e["mentions"] for e in row["entities"]})
         for article in articles:
             self.rewrites.update({(variant, canonical): n for variant, canonical, n in article.rewrites})

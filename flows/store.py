@@ -85,7 +85,7 @@ def article_row(article: Article, *, ingested_at: datetime, run_id: str, warning
         "site": article.site, "site_name": article.site_name, "url": article.url, "title": article.title,
         "authors": list(article.authors), "published": article.published, "published_at": article.published_at,
         "language": article.language, "body": article.body, "body_normalized": article.body_normalized,
-        "captions": list(article.captions), "chrome": [{"line": r.line, "rule": r.rule} for r in article.chrome],
+        "captions": list(article.captions), "chrome": article.chrome,  # (line, rule) tuples: pyarrow fills the struct by position
         "entities": [{"name": e.name, "kind": e.kind, "mentions": e.mentions} for e in article.entities],
         "categories": list(article.categories), "tags": list(article.tags), "word_count": article.word_count,
         "removed_share": article.removed_share, "repairs": list(article.repairs), "warnings": list(warnings),
@@ -102,7 +102,7 @@ def quarantine_row(article: Article, *, ingested_at: datetime, run_id: str) -> d
         "site": article.site, "url": article.url, "title": article.title, "authors": list(article.authors),
         "published": article.published, "language": article.language, "body": article.body or None,
         "body_normalized": article.body_normalized or None,
-        "chrome": [{"line": r.line, "rule": r.rule} for r in article.chrome],
+        "chrome": article.chrome,
         "word_count": article.word_count, "removed_share": article.removed_share, "repairs": list(article.repairs),
         "ingested_at": ingested_at, "pipeline_version": PIPELINE_VERSION, "run_id": run_id,
     }

@@ -13,7 +13,7 @@ from transforms.decode import DecodeError, decode_text, has_mojibake_hint, looks
 from transforms.html import extract_html
 from transforms.metadata import clean_authors
 from transforms.names import AliasTable, normalize_names
-from transforms.records import Article, RawDocument
+from transforms.records import Article, RawDocument, RemovedLines
 from transforms.structure import detect_language, parse_date, parse_datetime, site_from_url
 
 
@@ -89,7 +89,7 @@ def clean_article(article: Article, *, refs: References, site_chrome: frozenset[
     article = replace(
         article,
         body=stripped.body,
-        chrome=stripped.chrome,
+        chrome=RemovedLines(stripped.chrome),
         captions=stripped.captions,
         input_lines=stripped.input_lines,
         removed_share=removed_share,
@@ -140,7 +140,9 @@ def normalize_article(article: Article, *, refs: References) -> Article:
     if article.quarantined:
         return article
     result = normalize_names(article.body, aliases=refs.aliases)
-    return replace(article, body_normalized=result.text, entities=result.entities, rewrites=result.rewrites)
+    # Unchanged text stays the same object: a pickled article then carries its body once, not twice.
+    normalized = article.body if result.text == article.body else result.text
+    return replace(article, body_normalized=normalized, entities=result.entities, rewrites=result.rewrites)
 
 
 def _quarantine(article: Article, stage: str, reason: str) -> Article:

@@ -100,6 +100,7 @@ _SLOT_MASK = (1 << FEATURE_BITS) - 1
 _U64 = np.uint64
 _GOLDEN = _U64(0x9E3779B97F4A7C15)
 _MAX_CACHED_TOKENS = 2_000_000
+_TOKENIZE_BODIES = 64  # bodies split into words at once
 
 
 def _mix64(values: np.ndarray) -> np.ndarray:
@@ -421,12 +422,17 @@ class _Tokens:
         global _VOCABULARY
         if len(_VOCABULARY) > _MAX_CACHED_TOKENS:  # word numbers live for one batch: safe to start over
             _VOCABULARY = _Vocabulary()
-        lists = [body.replace("\n", f" {_BREAK} ").split() for body in bodies]
-        self.count = len(lists)
-        lengths = np.fromiter(map(len, lists), dtype=np.int64, count=len(lists))
-        codes = np.fromiter(map(_VOCABULARY.__getitem__, chain.from_iterable(lists)), dtype=np.int64,
-                            count=int(lengths.sum()))
-        doc = np.repeat(np.arange(len(lists), dtype=np.int64), lengths)
+        self.count = len(bodies)
+        # A few bodies at a time: a commit's bodies as word lists were about 100 MB of short-lived strings.
+        lengths_parts, code_parts = [np.zeros(0, dtype=np.int64)], [np.zeros(0, dtype=np.int64)]
+        for start in range(0, len(bodies), _TOKENIZE_BODIES):
+            lists = [body.replace("\n", f" {_BREAK} ").split() for body in bodies[start:start + _TOKENIZE_BODIES]]
+            lengths_parts.append(np.fromiter(map(len, lists), dtype=np.int64, count=len(lists)))
+            code_parts.append(np.fromiter(map(_VOCABULARY.__getitem__, chain.from_iterable(lists)), dtype=np.int64,
+                                          count=int(lengths_parts[-1].sum())))
+        lengths, codes = np.concatenate(lengths_parts), np.concatenate(code_parts)
+        del lengths_parts, code_parts
+        doc = np.repeat(np.arange(self.count, dtype=np.int64), lengths)
         breaks = codes == _LINE_BREAK
         starts = np.zeros(len(codes), dtype=bool)
         offsets = np.r_[0, np.cumsum(lengths)[:-1]]

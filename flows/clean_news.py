@@ -46,7 +46,7 @@ from flows.workers import DEFAULT_DOC_TIMEOUT, Failure, close_pools, leased_pool
 from transforms.chrome import site_chrome_keys
 from transforms.decode import looks_like_html
 from transforms.pipeline import References, decode_document, document_site
-from transforms.records import Article, RawDocument
+from transforms.records import Article, RawDocument, RemovedLines
 
 # Input files per commit: one validation run (GX costs about 0.5 s per run whatever its size), one Parquet
 # file per table and one ledger segment. A commit's articles wait in memory and its validation holds
@@ -343,6 +343,7 @@ def _process(todo: list[InputFile], *, store: Store, ledger: Ledger, refs: Refer
         totals.add_batch(good, bad, failures, articles)
         progress.update(file_count)
         gc.collect(1 if number % GC_EVERY_COMMITS < GC_EVERY_COMMITS - 1 else 2)
+        _release_free_memory()
 
     # The cyclic garbage collector: left to itself it ran 22 full collections in a 20,000-document run,
     # each walking every object alive (modules, the ledger, the articles in flight): 11 s of a 64 s flow,
@@ -433,7 +434,8 @@ class RunTotals:
             self.reasons.update(row["reasons"])
         for row in good:
             self.per_site[row["site"] or "(unknown)"] += 1
-            self.chrome_rules.update(line.rule for line in row["chrome"])
+            chrome = row["chrome"]
+            self.chrome_rules.update(chrome.rules if isinstance(chrome, RemovedLines) else (line[1] for line in chrome))
             self.entities.update({(e["name"], e["kind"]): e["mentions"] for e in row["entities"]})
         for article in articles:
             self.rewrites.update({(variant, canonical): n for variant, canonical, n in article.rewrites})
@@ -512,6 +514,23 @@ def _record_idle_run(store: Store, summary: dict) -> dict:
     summary = {**summary, "reports": {"summary": path, "data_docs": store.path("reports", "data_docs", "index.html")}}
     store.write_bytes(json.dumps(summary, indent=2, ensure_ascii=False).encode("utf-8"), path)
     return summary
+
+
+def _release_free_memory() -> None:
+    """Hand the C heap's free pages back to the system (glibc only; elsewhere a no-op)."""
+    global _MALLOC_TRIM
+    if _MALLOC_TRIM is None:
+        try:
+            import ctypes
+
+            _MALLOC_TRIM = ctypes.CDLL("libc.so.6").malloc_trim
+        except (OSError, AttributeError):
+            _MALLOC_TRIM = False
+    if _MALLOC_TRIM:
+        _MALLOC_TRIM(0)
+
+
+_MALLOC_TRIM = None
 
 
 def _failed(doc: RawDocument, reason: str) -> Article:

@@ -4,15 +4,18 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Sequence
+from itertools import chain
 from dataclasses import dataclass
 from datetime import datetime
 
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.dataset as ds
 import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
-from transforms.records import PIPELINE_VERSION, Article
+from transforms.records import PIPELINE_VERSION, Article, RemovedLine, RemovedLines
 
 ARTICLES = "articles"
 QUARANTINE = "quarantine"
@@ -108,6 +111,28 @@ def quarantine_row(article: Article, *, ingested_at: datetime, run_id: str) -> d
     }
 
 
+def chrome_column(values: Sequence[Sequence[RemovedLine]]) -> pa.Array:
+    """The ``chrome`` column: each row's removed lines as (line, rule) structs.
+
+    A text page loses about 140 lines. :class:`RemovedLines` keeps them as one newline-joined text,
+    which Arrow splits itself, so a commit's lines never become Python objects; any other sequence
+    of (line, rule) pairs or dicts is converted as it is.
+
+    >>> column = chrome_column([RemovedLines([("Share", "share_call"), ("", "blank")]), RemovedLines(), [("Ad", "ad_label")]])
+    >>> column.to_pylist()[0], column.to_pylist()[1:]
+    ([{'line': 'Share', 'rule': 'share_call'}, {'line': '', 'rule': 'blank'}], [[], [{'line': 'Ad', 'rule': 'ad_label'}]])
+    """
+    if not all(isinstance(value, RemovedLines) for value in values):
+        return pa.array([list(value) for value in values], type=pa.list_(REMOVED_LINE))
+    lengths = np.fromiter(map(len, values), dtype=np.int32, count=len(values))
+    filled = [value.joined for value in values if len(value)]  # "" would split into one empty line, not none
+    lines = pc.list_flatten(pc.split_pattern(pa.array(filled, type=pa.large_string()), "\n")).cast(pa.string())
+    rules = pa.array(list(chain.from_iterable(value.rules for value in values)), type=pa.string())
+    offsets = pa.array(np.r_[0, np.cumsum(lengths, dtype=np.int32)], type=pa.int32())
+    return pa.ListArray.from_arrays(offsets, pa.StructArray.from_arrays([lines, rules], fields=list(REMOVED_LINE)),
+                                    type=pa.list_(REMOVED_LINE))
+
+
 @dataclass(frozen=True)
 class Store:
     """An output location (local folder or object-store URI) and its filesystem."""
@@ -143,7 +168,10 @@ class Store:
         if not rows:
             return None
         schema = ARTICLES_SCHEMA if table_name == ARTICLES else QUARANTINE_SCHEMA
-        table = pa.Table.from_pylist(list(rows), schema=schema)
+        rows = list(rows)
+        position = schema.get_field_index("chrome")
+        table = pa.Table.from_pylist(rows, schema=schema.remove(position))  # the rows' "chrome" is left out
+        table = table.add_column(position, schema.field(position), chrome_column([row["chrome"] for row in rows]))
         final = self.path(table_name, f"{PARTITION}={partition}", f"{file_stem}.parquet")
         self.write_table(table, final)
         return final

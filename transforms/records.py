@@ -81,8 +81,8 @@ class RemovedLines(Sequence):
     >>> removed = RemovedLines([RemovedLine("Advertisement", "ad_label"), RemovedLine("Share", "share_call")])
     >>> len(removed), removed[1], removed == (("Advertisement", "ad_label"), ("Share", "share_call"))
     (2, RemovedLine(line='Share', rule='share_call'), True)
-    >>> [line.rule for line in removed], RemovedLines(removed) == removed, RemovedLines() == ()
-    (['ad_label', 'share_call'], True, True)
+    >>> removed.rules, removed.lines[0], RemovedLines(removed) == removed, RemovedLines() == (), RemovedLines().lines
+    (('ad_label', 'share_call'), 'Advertisement', True, True, [])
     """
 
     __slots__ = ("_text", "_rules")
@@ -101,13 +101,28 @@ class RemovedLines(Sequence):
     def __getitem__(self, index: int) -> RemovedLine: ...
     @overload
     def __getitem__(self, index: slice) -> tuple[RemovedLine, ...]: ...
-    def __getitem__(self, index):
-        return tuple(self)[index]
+    def __getitem__(self, index):  # splits the text each time: iterate, or use lines and rules, in loops
+        if isinstance(index, slice):
+            return tuple(self)[index]
+        return RemovedLine(self.lines[index], self._rules[index])
 
     def __iter__(self) -> Iterator[RemovedLine]:
-        if not self._rules:
-            return iter(())
-        return map(RemovedLine, self._text.split("\n"), self._rules)
+        return map(RemovedLine, self.lines, self._rules)
+
+    @property
+    def lines(self) -> list[str]:
+        """The removed lines' texts, in order."""
+        return self._text.split("\n") if self._rules else []
+
+    @property
+    def joined(self) -> str:
+        """The lines joined by newlines (what Arrow splits into the ``chrome`` column without Python objects)."""
+        return self._text
+
+    @property
+    def rules(self) -> tuple[str, ...]:
+        """The rule that removed each line, in order."""
+        return self._rules
 
     def __eq__(self, other: object) -> bool:
         if isinstance(other, RemovedLines):

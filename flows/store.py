@@ -4,9 +4,9 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Sequence
-from itertools import chain
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import chain
 
 import numpy as np
 import pyarrow as pa
@@ -88,7 +88,7 @@ def article_row(article: Article, *, ingested_at: datetime, run_id: str, warning
         "site": article.site, "site_name": article.site_name, "url": article.url, "title": article.title,
         "authors": list(article.authors), "published": article.published, "published_at": article.published_at,
         "language": article.language, "body": article.body, "body_normalized": article.body_normalized,
-        "captions": list(article.captions), "chrome": article.chrome,  # (line, rule) tuples: pyarrow fills the struct by position
+        "captions": list(article.captions), "chrome": article.chrome,  # RemovedLines: Store.write turns it into Arrow
         "entities": [{"name": e.name, "kind": e.kind, "mentions": e.mentions} for e in article.entities],
         "categories": list(article.categories), "tags": list(article.tags), "word_count": article.word_count,
         "removed_share": article.removed_share, "repairs": list(article.repairs), "warnings": list(warnings),

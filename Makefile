@@ -35,9 +35,10 @@ test: setup chromium  ## run every test
 bench: setup  ## speed and memory benchmarks (prints figures)
 	$(BIN)/python scripts/bench_pipeline.py
 
-bench-quality: setup  ## extraction quality on ../shared/bench (text and HTML), F1 by the benchmark's scorer
+bench-quality: setup  ## extraction quality on ../shared/bench (text and HTML F1 by the benchmark's scorer; text titles)
 	$(BIN)/python scripts/bench_quality.py --input text
 	$(BIN)/python scripts/bench_quality.py --input html
+	$(BIN)/python scripts/score_titles.py
 
 clean:  ## remove the virtualenv and outputs
 	rm -rf $(VENV) $(OUT)

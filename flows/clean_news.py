@@ -10,6 +10,7 @@ validates and writes the cleaned batches before k (several batches make one comm
 """
 from __future__ import annotations
 
+import ctypes
 import gc
 import hashlib
 import itertools
@@ -46,7 +47,7 @@ from flows.workers import DEFAULT_DOC_TIMEOUT, Failure, close_pools, leased_pool
 from transforms.chrome import site_chrome_keys
 from transforms.decode import looks_like_html
 from transforms.pipeline import References, decode_document, document_site
-from transforms.records import Article, RawDocument, RemovedLines
+from transforms.records import Article, RawDocument
 
 # Input files per commit: one validation run (GX costs about 0.75 s per run whatever its size), one Parquet
 # file per table and one ledger segment. A commit's articles, rows and story features wait in memory: at
@@ -434,8 +435,7 @@ class RunTotals:
             self.reasons.update(row["reasons"])
         for row in good:
             self.per_site[row["site"] or "(unknown)"] += 1
-            chrome = row["chrome"]
-            self.chrome_rules.update(chrome.rules if isinstance(chrome, RemovedLines) else (line[1] for line in chrome))
+            self.chrome_rules.update(row["chrome"].rules)
             self.entities.update({(e["name"], e["kind"]): e["mentions"] for e in row["entities"]})
         for article in articles:
             self.rewrites.update({(variant, canonical): n for variant, canonical, n in article.rewrites})
@@ -516,21 +516,20 @@ def _record_idle_run(store: Store, summary: dict) -> dict:
     return summary
 
 
+def _libc_malloc_trim():
+    """glibc's malloc_trim, which hands the C heap's free pages back to the system; None elsewhere."""
+    try:
+        return ctypes.CDLL("libc.so.6").malloc_trim
+    except (OSError, AttributeError):
+        return None
+
+
+_MALLOC_TRIM = _libc_malloc_trim()
+
+
 def _release_free_memory() -> None:
-    """Hand the C heap's free pages back to the system (glibc only; elsewhere a no-op)."""
-    global _MALLOC_TRIM
-    if _MALLOC_TRIM is None:
-        try:
-            import ctypes
-
-            _MALLOC_TRIM = ctypes.CDLL("libc.so.6").malloc_trim
-        except (OSError, AttributeError):
-            _MALLOC_TRIM = False
-    if _MALLOC_TRIM:
+    if _MALLOC_TRIM is not None:
         _MALLOC_TRIM(0)
-
-
-_MALLOC_TRIM = None
 
 
 def _failed(doc: RawDocument, reason: str) -> Article:

@@ -38,7 +38,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from transforms.records import RemovedLine
+from transforms.records import RemovedLines
 
 import ahocorasick_rs
 
@@ -870,7 +870,7 @@ class _Document:
 @dataclass(frozen=True)
 class StrippedText:
     body: str
-    chrome: tuple[RemovedLine, ...]
+    chrome: RemovedLines
     title: str | None = None
     authors: tuple[str, ...] = ()
     captions: tuple[str, ...] = ()
@@ -1019,8 +1019,7 @@ def strip_chrome(text: str, *, lexicon: ChromeLexicon, site_chrome: frozenset[st
         for i in compress(range(start), map(lines[title].key.__eq__, map(_KEY, lines[:start]))):
             verdicts[i] = "title"
     flags = list(map(is_not, verdicts, repeat(None)))
-    # RemovedLine without its Python-level __new__: most lines of a page are removed.
-    removed = list(map(tuple.__new__, repeat(RemovedLine), zip(compress(texts, flags), compress(verdicts, flags))))
+    removed = RemovedLines.of(compress(texts, flags), compress(verdicts, flags))  # most lines of a page
     captions: list[str] = []
     authors: list[str] = []
     filling = {verdict for verdict in set(verdicts) if verdict is not None and (
@@ -1047,7 +1046,7 @@ def strip_chrome(text: str, *, lexicon: ChromeLexicon, site_chrome: frozenset[st
         body = texts[kept[0]] + "".join(map(add, gaps, map(texts.__getitem__, kept[1:])))
     return StrippedText(
         body=body.strip(),
-        chrome=tuple(removed),
+        chrome=removed,
         title=lines[title].text if title is not None else None,
         authors=tuple(dict.fromkeys(authors)),
         captions=tuple(captions),

@@ -13,7 +13,7 @@ from transforms.decode import DecodeError, decode_text, has_mojibake_hint, looks
 from transforms.html import extract_html
 from transforms.metadata import clean_authors
 from transforms.names import AliasTable, normalize_names
-from transforms.records import Article, RawDocument, RemovedLines
+from transforms.records import Article, RawDocument
 from transforms.structure import detect_language, parse_date, parse_datetime, site_from_url
 
 
@@ -89,7 +89,7 @@ def clean_article(article: Article, *, refs: References, site_chrome: frozenset[
     article = replace(
         article,
         body=stripped.body,
-        chrome=RemovedLines(stripped.chrome),
+        chrome=stripped.chrome,
         captions=stripped.captions,
         input_lines=stripped.input_lines,
         removed_share=removed_share,

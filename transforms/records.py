@@ -89,10 +89,24 @@ class RemovedLines(Sequence):
 
     def __init__(self, lines: Iterable[tuple[str, str]] = ()) -> None:
         lines = tuple(lines)
-        self._text = "\n".join(line for line, _ in lines)
-        self._rules = tuple(sys.intern(rule) for _, rule in lines)
-        if lines and self._text.count("\n") != len(lines) - 1:
-            raise ValueError("a removed line holds a newline; lines come from str.splitlines()")
+        self._set("\n".join(line for line, _ in lines), tuple(rule for _, rule in lines))
+
+    @classmethod
+    def of(cls, lines: Iterable[str], rules: Iterable[str]) -> "RemovedLines":
+        """The lines' texts and their rules given side by side (the stripper's form: no tuple per line).
+
+        >>> RemovedLines.of(["Home", "Share"], ["menu", "share_call"])[1]
+        RemovedLine(line='Share', rule='share_call')
+        """
+        removed = cls.__new__(cls)
+        removed._set("\n".join(lines), tuple(rules))
+        return removed
+
+    def _set(self, text: str, rules: tuple[str, ...]) -> None:
+        if rules and text.count("\n") != len(rules) - 1:
+            raise ValueError("removed lines and rules differ in number, or a line holds a newline "
+                             "(lines come from str.splitlines())")
+        self._text, self._rules = text, tuple(map(sys.intern, rules))  # one copy of each rule name per process
 
     def __len__(self) -> int:
         return len(self._rules)
@@ -139,8 +153,7 @@ class RemovedLines(Sequence):
         return self._text, self._rules
 
     def __setstate__(self, state: tuple[str, tuple[str, ...]]) -> None:
-        text, rules = state
-        self._text, self._rules = text, tuple(map(sys.intern, rules))  # one copy of each rule name per process
+        self._set(*state)
 
 
 @dataclass(frozen=True)
@@ -163,7 +176,7 @@ class Article:
     body: str = ""
     body_normalized: str = ""
     captions: tuple[str, ...] = ()
-    chrome: Sequence[RemovedLine] = ()  # a RemovedLines once the stripper has run
+    chrome: RemovedLines = RemovedLines()
     entities: tuple[Entity, ...] = ()
     rewrites: tuple[tuple[str, str, int], ...] = ()  # (variant, canonical, count)
     categories: tuple[str, ...] = ()

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from itertools import chain
@@ -197,17 +197,23 @@ class Store:
         os.replace(temporary, final)
         _fsync_dir(folder)
 
-    def write_bytes(self, data: bytes, final: str) -> None:
-        """Replace a small file atomically (same rules as :meth:`write_table`)."""
+    def write_bytes(self, data: bytes | Iterable[bytes], final: str) -> None:
+        """Replace a file atomically (same rules as :meth:`write_table`).
+
+        ``data`` may come as an iterable of chunks, so that a large file is never one object in memory.
+        """
+        chunks = [data] if isinstance(data, (bytes, bytearray, memoryview)) else data
         folder = final.rsplit("/", 1)[0]
         self.filesystem.create_dir(folder, recursive=True)
         if not self.is_local:
             with self.filesystem.open_output_stream(final) as sink:
-                sink.write(data)
+                for chunk in chunks:
+                    sink.write(chunk)
             return
         temporary = f"{folder}/.{final.rsplit('/', 1)[1]}-{uuid.uuid4().hex[:8]}.tmp"
         with open(temporary, "wb") as handle:
-            handle.write(data)
+            for chunk in chunks:
+                handle.write(chunk)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(temporary, final)

@@ -270,7 +270,7 @@ def save_index(store: Store, index: StoryIndex) -> str:
     fs, folder = store.filesystem, _folder(store)
     fs.create_dir(folder, recursive=True)
     generation = datetime.now().strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
-    arrays = index.to_arrays()
+    arrays = index.to_arrays(copy=False)  # written before the index changes again
     tables = {
         "articles": _articles_table(arrays["articles"], len(index)),
         "ledger": pa.Table.from_pydict(arrays["ledger"], schema=LEDGER_SCHEMA),
@@ -332,18 +332,28 @@ def _coded_array(column: CodedColumn, rows: slice) -> pa.Array:
     return pc.take(pa.array(column.names, type=pa.string()), pa.array(codes, type=pa.int32(), mask=codes < 0))
 
 
+# Parquet row groups of the index files. With pyarrow's default (one group of up to 1M rows) the writer holds
+# a whole column encoded in memory: a save of 60,000 articles took 120 MB on top of the index, growing with
+# it. In groups of 16,384 rows it takes about 40 MB at any size, for a file 7% larger.
+_ROW_GROUP_ROWS = 16_384
+# Only these columns repeat values (story and site names); on signatures, terms and ids the writer would
+# build a dictionary only to abandon it.
+_DICTIONARY_COLUMNS = ("story_id", "near_duplicate_of", "site")
+
+
 def _write_atomic(fs: pafs.FileSystem, final: str, table: pa.Table) -> None:
     folder, name = final.rsplit("/", 1)
     temporary = f"{folder}/.{name}-{uuid.uuid4().hex[:8]}.tmp"
     with fs.open_output_stream(temporary) as sink:
-        pq.write_table(table, sink, compression="zstd")
+        pq.write_table(table, sink, compression="zstd", row_group_size=_ROW_GROUP_ROWS,
+                       use_dictionary=[column for column in _DICTIONARY_COLUMNS if column in table.column_names])
     fs.move(temporary, final)
 
 
 # -- the stories table --------------------------------------------------------------------------------
 def story_rows(index: StoryIndex) -> list[dict]:
     """One row per story, aggregated from the index and its duplicate ledger."""
-    a = index.to_arrays()["articles"]
+    a = index.to_arrays(copy=False)["articles"]
     story, names = a["story_id"].codes.astype(np.int64), a["story_id"].names
     count = len(names)
     days = a["day"].astype(np.int64)

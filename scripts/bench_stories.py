@@ -12,7 +12,8 @@ The clustering runs ``StoryIndex.assign`` over batches as the flow calls it (2,0
 then saves the index to a temporary store and loads it back (timed separately).
 
 Memory: the process's RSS after clustering (and its peak), the index's own bytes per stored article
-(``StoryIndex.nbytes``: the rows of its arrays, band tables included), and, after the clustered
+(``StoryIndex.nbytes``: the rows of its arrays, band tables included), the peak RSS a save adds (the
+flow saves every minute, so this adds to its peak), and, after the clustered
 index is dropped, the bytes a load of the saved index keeps (tracemalloc: Python objects and numpy
 arrays) and the RSS it adds.
 
@@ -109,6 +110,16 @@ def memory() -> dict[str, int]:
     return found
 
 
+def reset_peak() -> int:
+    """Reset this process's peak RSS to its current RSS (Linux ``clear_refs``); return it, or 0 if not possible."""
+    try:
+        with open("/proc/self/clear_refs", "w", encoding="ascii") as handle:
+            handle.write("5")
+    except OSError:
+        return 0
+    return memory()["VmRSS"]
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--docs", type=int, default=100_000)
@@ -150,10 +161,12 @@ def main() -> None:
     if not args.no_save:
         with tempfile.TemporaryDirectory() as folder:
             store = Store.open(folder)
+            base = reset_peak()
             started = time.monotonic()
             save_index(store, index)
             saved = time.monotonic() - started
-            print(f"index saved in {saved:.1f}s")
+            extra = f" (peak RSS +{(memory()['VmHWM'] - base) / 1e6:,.0f} MB)" if base else ""
+            print(f"index saved in {saved:.1f}s{extra}")
             # A fresh process: this one's free memory would hide what a load adds.
             subprocess.run([sys.executable, __file__, "--measure-load", folder], check=True)
 

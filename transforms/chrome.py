@@ -67,7 +67,7 @@ SENTENCE_WORDS = 7
 # strip_chrome_many (and each worker) keeps at most about this many distinct lines (a few hundred bytes each) before
 # starting afresh. Chrome lines recur and are cached again at once; what fills the cache is the long tail of one-off
 # lines. At 200,000 lines a worker grew to about 280 MiB over a 200,000-document run; at 50,000, about 190 MiB. A
-# fresh start costs each distinct line one more look, about 1% of the documents between two clears.
+# fresh start costs each distinct line one more look (in the 200,000-document bench, about 1% of the work).
 LINE_CACHE_MAX = 50_000
 # Whole-line patterns are tried on lines up to this long; longer lines are prose or a page copy.
 WHOLE_LINE_MAX_CHARS = 240

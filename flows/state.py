@@ -26,27 +26,33 @@ SITE_KEYS_KEPT = 5000
 SAVE_EVERY_SECONDS = 60.0
 
 
-# Sites whose counts are kept as Counters, the ones used last; the others wait as their JSON, zlib-compressed.
-# A run over many sites used to hold every site's keys as Python strings for the whole run (200 sites of up to
-# 10,000 keys: 81 MB); compressed they take 25 MB, and a site is thawed (about 3 ms) when a batch needs it.
-HOT_SITES = 64
+# A site no batch has used for this many batches keeps its counts as JSON, zlib-compressed, until a batch needs it
+# again. A run over many sites used to hold every site's keys as Python strings for the whole run (200 sites of up
+# to 10,000 keys: 81 MB; compressed, 25 MB). Sites that recur batch after batch stay as Counters: thawing a
+# 10,000-key site takes about 3 ms, too much to pay for every site of every batch, but little once in a while.
+IDLE_BATCHES = 2
 
 
 @dataclass
 class SiteLineCounts:
     """Document frequency of line keys per site, so later runs know a site's chrome from the start.
 
-    >>> state = SiteLineCounts(hot_sites=1)
+    >>> state = SiteLineCounts(idle_batches=1)
     >>> state.add("a.example", {"": 1, "menu": 1})
-    >>> state.add("b.example", {"": 1, "share": 1})  # a.example is frozen now
+    >>> _ = state.subset(["b.example"]), state.subset(["b.example"])  # two batches without a.example
     >>> sorted(state.frozen), state.counts("a.example")["menu"], sorted(state.frozen)
-    (['a.example'], 1, ['b.example'])
+    (['a.example'], 1, [])
     """
 
-    by_site: dict[str, Counter[str]] = field(default_factory=dict)  # hot: the sites used last, oldest first
+    by_site: dict[str, Counter[str]] = field(default_factory=dict)  # hot: the sites used lately
     frozen: dict[str, bytes] = field(default_factory=dict)  # cold: zlib-compressed JSON of the site's counts
-    hot_sites: int = HOT_SITES
+    idle_batches: int = IDLE_BATCHES
     saved_at: float = field(default_factory=time.monotonic)
+    _batch: int = field(default=0, init=False)  # batches begun (calls of subset)
+    _used: dict[str, int] = field(default_factory=dict, init=False)  # hot site -> the batch that last used it
+
+    def __post_init__(self) -> None:
+        self._used = dict.fromkeys(self.by_site, self._batch)
 
     @classmethod
     def load(cls, store: Store) -> "SiteLineCounts":
@@ -55,10 +61,7 @@ class SiteLineCounts:
             return cls()
         with store.filesystem.open_input_stream(path) as handle:
             data = json.loads(handle.read().decode("utf-8"))
-        loaded = cls()
-        for site, keys in data.items():
-            loaded.frozen[site] = _freeze(keys)
-        return loaded
+        return cls(frozen={site: _freeze(keys) for site, keys in data.items()})
 
     def add(self, site: str | None, counts: Mapping[str, int]) -> None:
         site_counts = self._thawed(site or "", create=True)
@@ -76,20 +79,25 @@ class SiteLineCounts:
         return self._thawed(site or "") or Counter()
 
     def subset(self, sites) -> dict[str, Counter[str]]:
-        """Copies of the counts of ``sites`` only: what one batch needs, small enough to ship to a worker."""
+        """Copies of the counts of ``sites`` only: what one batch needs, small enough to ship to a worker.
+
+        A call begins a batch: the sites no batch used for ``idle_batches`` batches are frozen first.
+        """
+        self._batch += 1
+        for site in [site for site, last in self._used.items() if self._batch - last > self.idle_batches]:
+            self.frozen[site] = _freeze(self.by_site.pop(site))
+            del self._used[site]
         return {site or "": Counter(self.counts(site)) for site in sites}
 
     def _thawed(self, site: str, *, create: bool = False) -> Counter[str] | None:
-        """The site's Counter, made the most recently used hot site; None for an unknown site unless ``create``."""
-        counts = self.by_site.pop(site, None)
+        """The site's Counter, marked used by this batch; None for an unknown site unless ``create``."""
+        counts = self.by_site.get(site)
         if counts is None and site in self.frozen:
             counts = Counter(json.loads(zlib.decompress(self.frozen.pop(site))))
         if counts is None and not create:
             return None
         self.by_site[site] = counts = Counter() if counts is None else counts
-        while len(self.by_site) > self.hot_sites:
-            coldest = next(iter(self.by_site))
-            self.frozen[coldest] = _freeze(self.by_site.pop(coldest))
+        self._used[site] = self._batch
         return counts
 
     def save(self, store: Store, *, force: bool = False) -> None:

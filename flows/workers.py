@@ -62,7 +62,6 @@ def _line_keys_job(doc, context):
     The first of two passes over a batch's text documents: a site's repeated lines are chrome in every
     copy, the first one included, so the whole batch is counted before any document is cleaned.
     """
-    from transforms.chrome import count_line_keys
     from transforms.pipeline import decode_document
 
     article = decode_document(doc)
@@ -70,7 +69,7 @@ def _line_keys_job(doc, context):
         return replace(article, raw=b"", text="")
     if article.input_format != "text":
         return article.site or "", []
-    return article.site or "", list(count_line_keys([article.text]))
+    return article.site or "", _line_keys(article.text)
 
 
 def _process_job(doc, context):
@@ -79,7 +78,7 @@ def _process_job(doc, context):
     The article comes without its raw bytes or decoded text. ``context["chrome"]`` maps a site to its
     chrome line keys; a plain-text document of a site in ``context["count"]`` also returns its line keys.
     """
-    from transforms.chrome import LINE_CACHE_MAX, count_line_keys
+    from transforms.chrome import LINE_CACHE_MAX
     from transforms.pipeline import clean_article, decode_document, normalize_article, structure_article
 
     refs, line_cache = _STATE["refs"], _STATE["line_cache"]
@@ -88,10 +87,20 @@ def _process_job(doc, context):
     context = context or {}
     article = decode_document(doc)
     site, is_text = article.site or "", article.input_format == "text" and not article.quarantined
-    keys = list(count_line_keys([article.text])) if is_text and site in context.get("count", ()) else None
+    keys = _line_keys(article.text) if is_text and site in context.get("count", ()) else None
     site_chrome = context.get("chrome", {}).get(site, frozenset()) if is_text else frozenset()
     cleaned = clean_article(article, refs=refs, site_chrome=site_chrome, line_cache=line_cache)
     return replace(normalize_article(structure_article(cleaned), refs=refs), raw=b"", text=""), keys
+
+
+def _line_keys(text: str) -> list[str]:
+    """The document's distinct chrome-like line keys, each distinct line text worked out once per worker."""
+    from transforms.chrome import LINE_CACHE_MAX, count_line_keys
+
+    key_cache = _STATE.setdefault("key_cache", {})
+    if len(key_cache) > LINE_CACHE_MAX:
+        key_cache.clear()
+    return list(count_line_keys([text], cache=key_cache))
 
 
 JOBS: dict[str, Callable[[Any, Any], Any]] = {"line_keys": _line_keys_job, "process": _process_job}
@@ -100,6 +109,7 @@ JOBS: dict[str, Callable[[Any, Any], Any]] = {"line_keys": _line_keys_job, "proc
 def _setup(refs) -> None:
     _STATE["refs"] = refs
     _STATE["line_cache"] = {}  # what the chrome stripper knows of each line text, valid for these refs only
+    _STATE["key_cache"] = {}  # line text -> its line key ("" when not learnable); depends on the text alone
 
 
 def _warm_up() -> None:

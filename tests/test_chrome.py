@@ -143,6 +143,15 @@ def test_batch_strips_like_one_by_one(lexicon):
             for text, keys in zip(texts, per_text)]
 
 
+def test_counting_with_a_line_cache_counts_like_without():
+    """A worker keeps one key cache across documents; each document must count as it would alone."""
+    texts = [path.read_text(encoding="utf-8") for path in sorted((SEEDS / "articles").glob("*.txt"))]
+    texts += [text.replace("\n", "\n\n") for text in texts] + ["", "\n\n", "Share this"]
+    cache: dict[str, str] = {}
+    assert [count_line_keys([text], cache=cache) for text in texts] == [count_line_keys([text]) for text in texts]
+    assert count_line_keys(texts, cache=cache) == count_line_keys(texts)
+
+
 def test_contains_rules_stay_inside_their_line(lexicon):
     """A line's rule depends on its own text only (so it can be cached): a bare label is not a caption because
     of the line under it, while "Copyright" alone still is a copyright line."""

@@ -925,15 +925,35 @@ def learnable_line(line: str) -> bool:
     return len(_WORD.findall(stripped)) <= SITE_CHROME_MAX_WORDS
 
 
-def count_line_keys(texts: Iterable[str]) -> Counter[str]:
+def count_line_keys(texts: Iterable[str], *, cache: dict[str, str] | None = None) -> Counter[str]:
     """In how many of ``texts`` each chrome-like line key occurs (once per document).
+
+    ``cache`` (line text -> its key, "" when the line is not learnable) lets consecutive calls work out each
+    distinct line once: the lines worth counting are the ones a site repeats. Lines longer than
+    ``WHOLE_LINE_MAX_CHARS`` are prose, new on every page: they are worked out each time, not kept.
 
     >>> count_line_keys(["Share this\\nA long sentence here.", "Share this"])
     Counter({'share this': 2})
+    >>> cache = {}
+    >>> count_line_keys(["Share this\\nA long sentence here.", "Share this\\nRead 2 more"], cache=cache)
+    Counter({'share this': 2, 'read 0 more': 1})
+    >>> cache["A long sentence here."], cache["Read 2 more"]
+    ('', 'read 0 more')
     """
     counts: Counter[str] = Counter()
+    cache = {} if cache is None else cache
     for text in texts:
-        counts.update({line_key(line) for line in text.splitlines() if learnable_line(line)} - {""})
+        lines = text.splitlines()
+        keys = set()
+        for line in dict.fromkeys([line for line in lines if line not in cache]):
+            key = line_key(line) if learnable_line(line) else ""
+            if len(line) <= WHOLE_LINE_MAX_CHARS:
+                cache[line] = key
+            else:
+                keys.add(key)
+        keys.update(map(cache.get, lines))  # None for the long lines, counted above
+        keys.difference_update(("", None))
+        counts.update(keys)
     return counts
 
 

@@ -39,7 +39,7 @@ from flows.lock import OutputLock
 from flows.seeds import load_references
 from flows.settings import crash_point, default_workers
 from flows.sources import MAX_DOCUMENT_BYTES, TOO_LARGE_RAW_KEPT, InputFile, discover, read_bytes, read_input
-from flows.state import DOCUMENTS_KEY, SiteLineCounts
+from flows.state import DOCUMENTS_KEY, BatchSites, SiteLineCounts
 from flows.stories import StoryBatch, StorySession
 from flows.store import (ARTICLES, QUARANTINE, Store, article_row, publish_staged, quarantine_row, recover_staged,
                          staging_store)
@@ -138,16 +138,16 @@ def read_batch(files: list[InputFile], ledger: Ledger, max_document_bytes: int) 
 
 
 @task(name="clean", **_TASK)
-def clean_batch(docs: "Opaque", site_counts: "Opaque", refs: "Opaque", options: CleanOptions) -> CleanedBatch:
+def clean_batch(docs: "Opaque", sites: "Opaque", refs: "Opaque", options: CleanOptions) -> CleanedBatch:
     """Decode; learn each site's repeated lines from this batch plus earlier ones; strip, structure, normalize.
 
-    The arguments are list[RawDocument], dict[site, Counter] and References, wrapped in :class:`Opaque`.
+    The arguments are list[RawDocument], BatchSites and References, wrapped in :class:`Opaque`.
     """
     with leased_pool(options.workers, refs.value, timeout=options.doc_timeout, key=options.refs_key) as pool:
-        return _clean(pool, docs.value, site_counts.value)
+        return _clean(pool, docs.value, sites.value)
 
 
-def _clean(pool, docs: list[RawDocument], site_counts: dict[str, Counter]) -> CleanedBatch:
+def _clean(pool, docs: list[RawDocument], batch_sites: BatchSites) -> CleanedBatch:
     """Every document through the stages in the workers, after a first pass that counts line keys where needed.
 
     A site's repeated lines are chrome in every copy, the first one included, so the plain-text
@@ -160,7 +160,7 @@ def _clean(pool, docs: list[RawDocument], site_counts: dict[str, Counter]) -> Cl
     articles: list[Article | None] = [None] * len(docs)
     added: dict[str, Counter] = {}
     text_docs = [index for index, doc in enumerate(docs) if not _looks_like_html(doc)]
-    established = {site for site, counts in site_counts.items() if counts[DOCUMENTS_KEY] >= ESTABLISHED_SITE_DOCS}
+    established = set(batch_sites.chrome)
     first_pass = [index for index in text_docs if (document_site(docs[index]) or "") not in established]
     started = time.perf_counter()
     counted = pool.map("line_keys", [docs[i] for i in first_pass], sizes=[sizes[i] for i in first_pass])
@@ -173,7 +173,8 @@ def _clean(pool, docs: list[RawDocument], site_counts: dict[str, Counter]) -> Cl
         else:
             _count_document(added, *result)
     sites = {document_site(docs[index]) or "" for index in text_docs}
-    site_chrome = {site: site_chrome_keys(site_counts.get(site, Counter()) + added.get(site, Counter()))
+    site_chrome = {site: batch_sites.chrome[site] if site in established else
+                   site_chrome_keys(batch_sites.counts.get(site, Counter()) + added.get(site, Counter()))
                    for site in sites}
     todo = [index for index, article in enumerate(articles) if article is None]
     started = time.perf_counter()
@@ -374,7 +375,8 @@ def _process(todo: list[InputFile], *, store: Store, ledger: Ledger, refs: Refer
                     fresh.append(doc)
             finished = [finish_oldest() for _ in range(len(pending) - in_flight + 1)] if len(pending) >= in_flight else []
             sites = {document_site(doc) or "" for doc in fresh}
-            future = clean_batch.submit(Opaque(fresh), Opaque(site_lines.subset(sites)), Opaque(refs), options)
+            batch_sites = site_lines.for_batch(sites, established_docs=ESTABLISHED_SITE_DOCS)
+            future = clean_batch.submit(Opaque(fresh), Opaque(batch_sites), Opaque(refs), options)
             read.docs = fresh = []  # the clean task has them; only the ledger rows wait for the commit
             pending.append((number, files, read, future))
             ready.extend(finished)

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 import pyarrow.fs as pafs
 
 from flows.store import Store
+from transforms.chrome import SITE_CHROME_MIN_DOCS, site_chrome_keys
 
 SITE_LINES_FILE = "site_line_counts.json"
 # Under this key (never a line key: empty keys are not learned) a site's counter holds how many of its
@@ -33,13 +34,21 @@ SAVE_EVERY_SECONDS = 60.0
 IDLE_BATCHES = 2
 
 
+@dataclass(frozen=True)
+class BatchSites:
+    """What one batch needs of its sites' line counts (see :meth:`SiteLineCounts.for_batch`)."""
+
+    chrome: dict[str, frozenset[str]]  # established sites: the line keys learned as their chrome
+    counts: dict[str, Counter[str]]  # sites still learning: copies of their counts, for the batch's first pass
+
+
 @dataclass
 class SiteLineCounts:
     """Document frequency of line keys per site, so later runs know a site's chrome from the start.
 
     >>> state = SiteLineCounts(idle_batches=1)
     >>> state.add("a.example", {"": 1, "menu": 1})
-    >>> _ = state.subset(["b.example"]), state.subset(["b.example"])  # two batches without a.example
+    >>> _ = state.for_batch(["b.example"]), state.for_batch(["b.example"])  # two batches without a.example
     >>> sorted(state.frozen), state.counts("a.example")["menu"], sorted(state.frozen)
     (['a.example'], 1, [])
     """
@@ -48,8 +57,13 @@ class SiteLineCounts:
     frozen: dict[str, bytes] = field(default_factory=dict)  # cold: zlib-compressed JSON of the site's counts
     idle_batches: int = IDLE_BATCHES
     saved_at: float = field(default_factory=time.monotonic)
-    _batch: int = field(default=0, init=False)  # batches begun (calls of subset)
+    _batch: int = field(default=0, init=False)  # batches begun (calls of for_batch)
     _used: dict[str, int] = field(default_factory=dict, init=False)  # hot site -> the batch that last used it
+    # Hot site -> its keys at or over the chrome threshold, kept up to date by add(): counts only grow, so a
+    # batch checks only the keys it added, not the site's thousands (8 ms per 10,000-key site and batch). A
+    # frozenset, replaced when keys cross the threshold (rare once a site is established), is handed to batches
+    # as it is: no copy per batch.
+    _chrome: dict[str, frozenset[str]] = field(default_factory=dict, init=False)
 
     def __post_init__(self) -> None:
         self._used = dict.fromkeys(self.by_site, self._batch)
@@ -64,13 +78,37 @@ class SiteLineCounts:
         return cls(frozen={site: _freeze(keys) for site, keys in data.items()})
 
     def add(self, site: str | None, counts: Mapping[str, int]) -> None:
-        site_counts = self._thawed(site or "", create=True)
+        site = site or ""
+        site_counts = self._thawed(site, create=True)
         site_counts.update(counts)
         if len(site_counts) > 2 * SITE_KEYS_KEPT:
             documents = site_counts.pop(DOCUMENTS_KEY, 0)
             kept = Counter(dict(site_counts.most_common(SITE_KEYS_KEPT)))
             kept[DOCUMENTS_KEY] = documents
-            self.by_site[site or ""] = kept
+            self.by_site[site] = kept
+            self._chrome.pop(site, None)  # worked out again from the kept keys when next asked
+        elif site in self._chrome:  # only keys this addition took over the threshold can be new chrome
+            crossed = site_chrome_keys({key: total for key, added in counts.items()
+                                        if (total := site_counts[key]) >= SITE_CHROME_MIN_DOCS > total - added})
+            if crossed:
+                self._chrome[site] |= crossed
+
+    def chrome(self, site: str | None) -> frozenset[str]:
+        """The site's chrome line keys: :func:`~transforms.chrome.site_chrome_keys` of its counts.
+
+        >>> state = SiteLineCounts()
+        >>> state.add("a", {"menu": 2, "share": 1}); sorted(state.chrome("a"))
+        []
+        >>> state.add("a", {"menu": 1, "share": 2}); sorted(state.chrome("a"))
+        ['menu', 'share']
+        """
+        counts = self._thawed(site or "")
+        if counts is None:
+            return frozenset()
+        found = self._chrome.get(site or "")
+        if found is None:
+            found = self._chrome[site or ""] = site_chrome_keys(counts)
+        return found
 
     def documents(self, site: str | None) -> int:
         return self.counts(site)[DOCUMENTS_KEY]
@@ -78,16 +116,29 @@ class SiteLineCounts:
     def counts(self, site: str | None) -> Counter[str]:
         return self._thawed(site or "") or Counter()
 
-    def subset(self, sites) -> dict[str, Counter[str]]:
-        """Copies of the counts of ``sites`` only: what one batch needs, small enough to ship to a worker.
+    def for_batch(self, sites, *, established_docs: int = 1) -> BatchSites:
+        """What a batch of documents from ``sites`` needs, small enough to ship to a worker: the chrome of
+        the sites with at least ``established_docs`` documents counted, copies of the others' counts.
 
         A call begins a batch: the sites no batch used for ``idle_batches`` batches are frozen first.
+
+        >>> state = SiteLineCounts()
+        >>> state.add("a", {"": 3, "menu": 3}); state.add("b", {"": 1, "menu": 1})
+        >>> state.for_batch(["a", "b", "c"], established_docs=2)
+        BatchSites(chrome={'a': frozenset({'menu'})}, counts={'b': Counter({'': 1, 'menu': 1}), 'c': Counter()})
         """
         self._batch += 1
         for site in [site for site, last in self._used.items() if self._batch - last > self.idle_batches]:
             self.frozen[site] = _freeze(self.by_site.pop(site))
+            self._chrome.pop(site, None)
             del self._used[site]
-        return {site or "": Counter(self.counts(site)) for site in sites}
+        batch = BatchSites(chrome={}, counts={})
+        for site in sorted({site or "" for site in sites}):
+            if self.documents(site) >= established_docs:
+                batch.chrome[site] = self.chrome(site)
+            else:
+                batch.counts[site] = Counter(self.counts(site))
+        return batch
 
     def _thawed(self, site: str, *, create: bool = False) -> Counter[str] | None:
         """The site's Counter, marked used by this batch; None for an unknown site unless ``create``."""

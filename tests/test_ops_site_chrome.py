@@ -57,3 +57,27 @@ def test_site_line_counts_keep_a_sites_most_frequent_keys_only():
     kept = counts.counts("big")
     assert len(kept) == SITE_KEYS_KEPT + 1  # the most frequent keys plus the document count
     assert kept["menu"] == 50 and kept["share this"] == 40 and counts.documents("big") == 7
+
+
+def test_chrome_kept_up_to_date_equals_chrome_worked_out_from_the_counts():
+    """SiteLineCounts keeps each hot site's chrome as counts are added, pruned, frozen and thawed; at every
+    step it must equal site_chrome_keys of the counts themselves."""
+    import random
+    from collections import Counter
+
+    from flows.state import SITE_KEYS_KEPT, SiteLineCounts
+    from transforms.chrome import site_chrome_keys
+
+    rng = random.Random(7)
+    state = SiteLineCounts(idle_batches=1)
+    for batch in range(40):
+        sites = rng.sample(["a", "b", "c", "d"], 2)
+        state.for_batch(sites, established_docs=3)
+        for site in sites:
+            keys = [f"line {rng.randrange(300)}" for _ in range(rng.randrange(1, 40))]
+            if batch == 20:  # one site overflows: it keeps only its most frequent keys
+                keys += [f"one-off {site} {n}" for n in range(2 * SITE_KEYS_KEPT)]
+            state.add(site, Counter(keys) + Counter({DOCUMENTS_KEY: 1}))
+            assert state.chrome(site) == site_chrome_keys(state.counts(site))
+    for site in "abcd":
+        assert state.chrome(site) == site_chrome_keys(state.counts(site))

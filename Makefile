@@ -33,6 +33,7 @@ test: setup chromium  ## run every test
 	$(BIN)/python -m pytest
 
 bench: setup  ## speed and memory benchmarks (prints figures)
+	$(BIN)/python scripts/bench_stages.py
 	$(BIN)/python scripts/bench_pipeline.py
 
 bench-quality: setup  ## extraction quality on ../shared/bench (text and HTML F1 by the benchmark's scorer; text titles)

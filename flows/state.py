@@ -132,13 +132,13 @@ class SiteLineCounts:
             self.frozen[site] = _freeze(self.by_site.pop(site))
             self._chrome.pop(site, None)
             del self._used[site]
-        batch = BatchSites(chrome={}, counts={})
+        chrome, counts = {}, {}
         for site in sorted({site or "" for site in sites}):
             if self.documents(site) >= established_docs:
-                batch.chrome[site] = self.chrome(site)
+                chrome[site] = self.chrome(site)
             else:
-                batch.counts[site] = Counter(self.counts(site))
-        return batch
+                counts[site] = Counter(self.counts(site))
+        return BatchSites(chrome=chrome, counts=counts)
 
     def _thawed(self, site: str, *, create: bool = False) -> Counter[str] | None:
         """The site's Counter, marked used by this batch; None for an unknown site unless ``create``."""

@@ -102,12 +102,13 @@ class SiteLineCounts:
         >>> state.add("a", {"menu": 1, "share": 2}); sorted(state.chrome("a"))
         ['menu', 'share']
         """
-        counts = self._thawed(site or "")
+        site = site or ""
+        counts = self._thawed(site)
         if counts is None:
             return frozenset()
-        found = self._chrome.get(site or "")
+        found = self._chrome.get(site)
         if found is None:
-            found = self._chrome[site or ""] = site_chrome_keys(counts)
+            found = self._chrome[site] = site_chrome_keys(counts)
         return found
 
     def documents(self, site: str | None) -> int:

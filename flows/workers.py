@@ -78,12 +78,9 @@ def _process_job(doc, context):
     The article comes without its raw bytes or decoded text. ``context["chrome"]`` maps a site to its
     chrome line keys; a plain-text document of a site in ``context["count"]`` also returns its line keys.
     """
-    from transforms.chrome import LINE_CACHE_MAX
     from transforms.pipeline import clean_article, decode_document, normalize_article, structure_article
 
-    refs, line_cache = _STATE["refs"], _STATE["line_cache"]
-    if len(line_cache) > LINE_CACHE_MAX:
-        line_cache.clear()
+    refs, line_cache = _STATE["refs"], _cache("line_cache")
     context = context or {}
     article = decode_document(doc)
     site, is_text = article.site or "", article.input_format == "text" and not article.quarantined
@@ -95,12 +92,19 @@ def _process_job(doc, context):
 
 def _line_keys(text: str) -> list[str]:
     """The document's distinct chrome-like line keys, each distinct line text worked out once per worker."""
-    from transforms.chrome import LINE_CACHE_MAX, count_line_keys
+    from transforms.chrome import count_line_keys
 
-    key_cache = _STATE.setdefault("key_cache", {})
-    if len(key_cache) > LINE_CACHE_MAX:
-        key_cache.clear()
-    return list(count_line_keys([text], cache=key_cache))
+    return list(count_line_keys([text], cache=_cache("key_cache")))
+
+
+def _cache(name: str) -> dict:
+    """One of the worker's line caches, started afresh once it holds more than LINE_CACHE_MAX lines."""
+    from transforms.chrome import LINE_CACHE_MAX
+
+    cache = _STATE[name]
+    if len(cache) > LINE_CACHE_MAX:
+        cache.clear()
+    return cache
 
 
 JOBS: dict[str, Callable[[Any, Any], Any]] = {"line_keys": _line_keys_job, "process": _process_job}

@@ -97,6 +97,8 @@ STORY_WINDOW_DAYS = 3
 UNDATED = 0
 
 _SLOT_MASK = (1 << FEATURE_BITS) - 1
+# Float32 products differ from the exact float64 similarity by far less than this (weights sum to one).
+_PRODUCT_SLACK = 1e-3
 _U64 = np.uint64
 _GOLDEN = _U64(0x9E3779B97F4A7C15)
 _MAX_CACHED_TOKENS = 2_000_000
@@ -1228,15 +1230,27 @@ class StoryIndex:
                 story = int(stories[original])
             else:
                 root = _NO_ROOT
-                candidates = set()
+                # candidate story -> its similarity at the start of the group (None: not known)
+                candidates: dict[int, float | None] = {}
                 if against_stored is not None:
                     s, e = against_stored.indptr[row], against_stored.indptr[row + 1]
-                    candidates.update(active[against_stored.indices[s:e]].tolist())
+                    candidates.update(zip(active[against_stored.indices[s:e]].tolist(),
+                                          against_stored.data[s:e].tolist()))
                 s, e = within.indptr[row], within.indptr[row + 1]
-                candidates.update(int(stories[group_positions[j]]) for j in within.indices[s:e].tolist() if j < row)
+                for j in within.indices[s:e].tolist():
+                    if j < row:
+                        candidates.setdefault(int(stories[group_positions[j]]), None)
                 story, score = -1, 0.0
                 story_days = self._story_days.data
+                dirty = self._dirty
                 for candidate in sorted(candidates, key=names.__getitem__):
+                    # A centroid unchanged since the group's product has the similarity the product gave
+                    # (to float32 rounding): one clearly short of the bar or of the best so far is skipped
+                    # without its exact (and costlier) recomputation; the decisions are the same.
+                    known = candidates[candidate]
+                    if known is not None and candidate not in dirty and (
+                            known < STORY_SIMILARITY - _PRODUCT_SLACK or known < score - _PRODUCT_SLACK):
+                        continue
                     first, last = story_days[candidate].tolist()
                     dated = day != UNDATED and first != UNDATED
                     if dated and (day < first - STORY_WINDOW_DAYS or day > last + STORY_WINDOW_DAYS):

@@ -211,6 +211,35 @@ def test_a_saved_and_loaded_index_assigns_as_the_one_that_stayed_in_memory(tmp_p
     assert loaded.to_columns() == kept.to_columns()
 
 
+def test_skipping_candidates_by_the_groups_product_changes_no_decision(monkeypatch):
+    """_place skips a candidate whose centroid is unchanged since the group's float32 product when the
+    product puts it clearly below the bar or the best so far; with no skipping every answer is the same.
+    The events share topics, so many candidates sit near the bar: with well-apart events (synthetic_docs) a
+    wrong shortcut (a changed centroid skipped, or a slack of the wrong sign) passes; here it fails."""
+    rng = random.Random(11)
+    syllables = ["ka", "lo", "mi", "ru", "te", "za", "vo", "ne", "shi", "bar", "tol", "dem", "qui", "xan"]
+    topics = [["".join(rng.choice(syllables) for _ in range(4)).capitalize() for _ in range(60)] for _ in range(8)]
+    docs = []
+    for event in range(400):  # events drawn from 8 topics, told in part: similarities all along the scale
+        topic = topics[rng.randrange(len(topics))]
+        own = rng.sample(topic, 25)
+        day = date(2026, 1, 1) + timedelta(days=rng.randrange(6))
+        for outlet in range(rng.randint(1, 4)):
+            words = rng.sample(own, rng.randint(6, 25)) + rng.sample(topic, rng.randint(3, 20))
+            rng.shuffle(words)
+            docs.append(stories.StoryDoc(doc_id=f"g{event:03d}-{outlet}", body=" ".join(words), site=f"s{outlet}",
+                                         day=day, language="en"))
+
+    def run() -> list[stories.Assignment]:
+        index = stories.StoryIndex()
+        return [found for start in range(0, len(docs), 300)
+                for found in index.assign(docs[start: start + 300], zipf=zipf_table)]
+
+    fast = run()
+    monkeypatch.setattr(stories, "_PRODUCT_SLACK", float("inf"))  # never skip: every similarity recomputed
+    assert run() == fast
+
+
 def test_an_index_written_as_plain_columns_loads(tmp_path):
     """The layout older code wrote (a table from Python lists): the schema is the same, so it loads."""
     from flows.stories import ARTICLES_INDEX_SCHEMA, LEDGER_SCHEMA, LINES_SCHEMA

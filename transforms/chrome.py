@@ -1563,7 +1563,7 @@ def _find_title(lines: list[_Line], start: int, verdicts: list[str | None],
 
     When no line near the article echoes a first line of the form "Headline | Site", that line's headline
     is the title: the lines just above an article are often widgets ("Copy Link URL Copied!"), credits and
-    bylines. Measured by ``scripts/score_titles.py``: 135 -> 138 of 181 bench pages equal to the HTML
+    bylines. Measured by ``scripts/score_titles.py``: 135 -> 139 of 181 bench pages equal to the HTML
     path's title; 12 titles changed, 10 from a chrome line or another story's headline to the page's, 2 from
     one chrome line to another.
 

@@ -1563,13 +1563,14 @@ def _find_title(lines: list[_Line], start: int, verdicts: list[str | None],
 
     When no line near the article echoes a first line of the form "Headline | Site", that line's headline
     is the title: the lines just above an article are often widgets ("Copy Link URL Copied!"), credits and
-    bylines. Measured by ``scripts/score_titles.py``: 135 -> 139 of 181 bench pages equal to the HTML
-    path's title; 12 titles changed, 10 from a chrome line or another story's headline to the page's, 2 from
-    one chrome line to another.
+    bylines. Measured by ``scripts/score_titles.py``: 135 -> 144 of 181 bench pages equal to the HTML
+    path's title; 20 titles changed, 17 from a chrome line or another story's headline to the page's, 3 from
+    one chrome line to another (or to the site's name).
 
     >>> lexicon = ChromeLexicon.from_rows([], stopwords=[{"word": w} for w in ("for", "its", "the", "this")])
     >>> para = "The central bank raised its rates again on Tuesday, the third rise this year, citing prices."
-    >>> strip_chrome(f"Rates rise for a third time this year - Daily Post\\nMenu\\nCopy Link URL Copied!\\n{para}\\n{para}",
+    >>> widget = "Copy Link URL Copied!"  # twice above the article: repeated, but no echo of the page's title
+    >>> strip_chrome(f"Rates rise for a third time this year - Daily Post\\n{widget}\\nMenu\\n{widget}\\n{para}\\n{para}",
     ...              lexicon=lexicon).title
     'Rates rise for a third time this year'
     >>> strip_chrome(f"Bank raises rates again - Daily Post\\nMenu\\nBank lifts rates for third time\\nCopy Link URL Copied!"
@@ -1584,7 +1585,7 @@ def _find_title(lines: list[_Line], start: int, verdicts: list[str | None],
     page_title = max(_TITLE_SEPARATOR.split(lines[0].text), key=len)  # "Headline | Site": the headline
     first_words = set(line_key(page_title).split()) - stopwords
     above = Counter(map(_KEY, lines[:start]))
-    best, best_score, best_evidence = None, 0.0, 0.0
+    best, best_score, best_echo = None, 0.0, 0.0
     seen = 0
     for i in range(start - 1, -1, -1):
         line = lines[i]
@@ -1595,20 +1596,19 @@ def _find_title(lines: list[_Line], start: int, verdicts: list[str | None],
         seen += 1
         if seen > TITLE_WINDOW:
             break
-        score = 1.0 / seen
-        if above[line.key] > 1:
-            score += 2.0
+        echo = 0.0  # how much of the page's first line the line repeats
         if i and line.key:
             if first_key.startswith(line.key):
-                score += 2.0
+                echo = 2.0
             else:  # the page's <title> words again: the headline reworded ("exec says on Disney+ glitches")
                 words = [word for word in line.key.split() if word not in stopwords]
                 shared = sum(word in first_words for word in words)
                 if shared >= 2:
-                    score += 2.0 * shared / len(words)
+                    echo = 2.0 * shared / len(words)
+        score = 1.0 / seen + echo + (2.0 if above[line.key] > 1 else 0.0)
         if score > best_score:
-            best, best_score, best_evidence = i, score, score - 1.0 / seen
-    if best and not best_evidence and verdicts[0] in (None, "outside_article") and 3 <= lines[0].words <= 30 \
+            best, best_score, best_echo = i, score, echo
+    if best and not best_echo and verdicts[0] in (None, "outside_article") and 3 <= lines[0].words <= 30 \
             and page_title != lines[0].text and len(page_title.split()) >= MIN_TITLE_WORDS:
         return 0, page_title  # nothing near the article echoes the page's "Headline | Site" line: its headline
     return best, None

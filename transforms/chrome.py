@@ -1561,11 +1561,11 @@ def _find_title(lines: list[_Line], start: int, verdicts: list[str | None],
     ones that reuse the words of the page's first line (a scrape often opens with the page's ``<title>``);
     and the title's text when it is only part of that line.
 
-    When no line near the article echoes a first line of the form "Headline | Site", that line's headline
-    is the title: the lines just above an article are often widgets ("Copy Link URL Copied!"), credits and
-    bylines. Measured by ``scripts/score_titles.py``: 135 -> 144 of 181 bench pages equal to the HTML
-    path's title; 20 titles changed, 17 from a chrome line or another story's headline to the page's, 3 from
-    one chrome line to another (or to the site's name).
+    When no line near the article echoes a first line that reads like a page title ("Headline | Site", or a
+    headline of five words or more), that line's headline is the title: the lines just above an article are
+    often widgets ("Copy Link URL Copied!"), credits and bylines. Measured by ``scripts/score_titles.py``:
+    135 -> 146 of 181 bench pages equal to the HTML path's title; 25 titles changed, 22 from a chrome line
+    or another story's headline to the page's, 3 from one chrome line to another (or to the site's name).
 
     >>> lexicon = ChromeLexicon.from_rows([], stopwords=[{"word": w} for w in ("for", "its", "the", "this")])
     >>> para = "The central bank raised its rates again on Tuesday, the third rise this year, citing prices."
@@ -1576,6 +1576,8 @@ def _find_title(lines: list[_Line], start: int, verdicts: list[str | None],
     >>> strip_chrome(f"Bank raises rates again - Daily Post\\nMenu\\nBank lifts rates for third time\\nCopy Link URL Copied!"
     ...              f"\\n{para}\\n{para}", lexicon=lexicon).title
     'Bank lifts rates for third time'
+    >>> strip_chrome(f"Bank staff to be laid off this week\\nMenu\\nT R D NATIONAL /\\n{para}\\n{para}", lexicon=lexicon).title
+    'Bank staff to be laid off this week'
     >>> strip_chrome(f"Menu\\nRates rise again\\n{para}\\n{para}", lexicon=lexicon).title  # no page title line
     'Rates rise again'
     """
@@ -1608,10 +1610,17 @@ def _find_title(lines: list[_Line], start: int, verdicts: list[str | None],
         score = 1.0 / seen + echo + (2.0 if above[line.key] > 1 else 0.0)
         if score > best_score:
             best, best_score, best_echo = i, score, echo
-    if best and not best_echo and verdicts[0] in (None, "outside_article") and 3 <= lines[0].words <= 30 \
-            and page_title != lines[0].text and len(page_title.split()) >= MIN_TITLE_WORDS:
-        return 0, page_title  # nothing near the article echoes the page's "Headline | Site" line: its headline
+    if best and not best_echo and _looks_like_page_title(lines[0], verdicts[0], page_title):
+        return 0, page_title  # nothing near the article echoes the page's title line: its headline is the title
     return best, None
+
+
+def _looks_like_page_title(line: _Line, verdict: str | None, headline: str) -> bool:
+    """True when a page's first line reads like its ``<title>``: "Headline | Site" (``headline`` the longest
+    part), or a headline of five words or more with no sentence end."""
+    if verdict not in (None, "outside_article") or not 3 <= line.words <= 30 or len(headline.split()) < MIN_TITLE_WORDS:
+        return False
+    return headline != line.text or line.words >= 5 and not _ends_sentence(line.text)
 
 
 def _names(byline: str) -> list[str]:

@@ -1564,8 +1564,9 @@ def _find_title(lines: list[_Line], start: int, verdicts: list[str | None],
     When no line near the article echoes a first line that reads like a page title ("Headline | Site", or a
     headline of five words or more), that line's headline is the title: the lines just above an article are
     often widgets ("Copy Link URL Copied!"), credits and bylines. Measured by ``scripts/score_titles.py``:
-    135 -> 146 of 181 bench pages equal to the HTML path's title; 25 titles changed, 22 from a chrome line
-    or another story's headline to the page's, 3 from one chrome line to another (or to the site's name).
+    135 -> 146 of 181 bench pages equal to the HTML path's title; 27 titles changed, 24 from a chrome line, a
+    printed URL or another story's headline to the page's, 3 from one chrome line to another (or to the site's
+    name).
 
     >>> lexicon = ChromeLexicon.from_rows([], stopwords=[{"word": w} for w in ("for", "its", "the", "this")])
     >>> para = "The central bank raised its rates again on Tuesday, the third rise this year, citing prices."
@@ -1578,6 +1579,9 @@ def _find_title(lines: list[_Line], start: int, verdicts: list[str | None],
     'Bank lifts rates for third time'
     >>> strip_chrome(f"Bank staff to be laid off this week\\nMenu\\nT R D NATIONAL /\\n{para}\\n{para}", lexicon=lexicon).title
     'Bank staff to be laid off this week'
+    >>> strip_chrome(f"Rates rise again - Daily Post\\nhttps://post.example/rates-rise-again-0423\\nShare this story now"
+    ...              f"\\n{para}\\n{para}", lexicon=lexicon).title  # the page's address echoes the title: no headline
+    'Rates rise again'
     >>> strip_chrome(f"Menu\\nRates rise again\\n{para}\\n{para}", lexicon=lexicon).title  # no page title line
     'Rates rise again'
     """
@@ -1593,8 +1597,8 @@ def _find_title(lines: list[_Line], start: int, verdicts: list[str | None],
         line = lines[i]
         if verdicts[i] not in (None, "outside_article") or not 3 <= line.words <= 30:
             continue
-        if _ends_sentence(line.text) and not line.text.endswith(("?", "!")):
-            continue
+        if _ends_sentence(line.text) and not line.text.endswith(("?", "!")) or "://" in line.text:
+            continue  # a sentence, or the page's address printed above the article
         seen += 1
         if seen > TITLE_WINDOW:
             break
@@ -1617,10 +1621,11 @@ def _find_title(lines: list[_Line], start: int, verdicts: list[str | None],
 
 def _looks_like_page_title(line: _Line, verdict: str | None, headline: str) -> bool:
     """True when a page's first line reads like its ``<title>``: "Headline | Site" (``headline`` the longest
-    part), or a headline of five words or more with no sentence end."""
+    part), or a headline of five words or more that ends in no full stop."""
     if verdict not in (None, "outside_article") or not 3 <= line.words <= 30 or len(headline.split()) < MIN_TITLE_WORDS:
         return False
-    return headline != line.text or line.words >= 5 and not _ends_sentence(line.text)
+    return headline != line.text or line.words >= 5 and (
+        not _ends_sentence(line.text) or line.text.endswith(("?", "!")))
 
 
 def _names(byline: str) -> list[str]:

@@ -1597,7 +1597,7 @@ def _find_title(lines: list[_Line], start: int, verdicts: list[str | None],
         line = lines[i]
         if verdicts[i] not in (None, "outside_article") or not 3 <= line.words <= 30:
             continue
-        if _ends_sentence(line.text) and not line.text.endswith(("?", "!")) or "://" in line.text:
+        if _ends_statement(line.text) or "://" in line.text:
             continue  # a sentence, or the page's address printed above the article
         seen += 1
         if seen > TITLE_WINDOW:
@@ -1624,8 +1624,16 @@ def _looks_like_page_title(line: _Line, verdict: str | None, headline: str) -> b
     part), or a headline of five words or more that ends in no full stop."""
     if verdict not in (None, "outside_article") or not 3 <= line.words <= 30 or len(headline.split()) < MIN_TITLE_WORDS:
         return False
-    return headline != line.text or line.words >= 5 and (
-        not _ends_sentence(line.text) or line.text.endswith(("?", "!")))
+    return headline != line.text or line.words >= 5 and not _ends_statement(line.text)
+
+
+def _ends_statement(text: str) -> bool:
+    """True for a line that ends as a sentence does, but not as a headline may ("Is violence a crime?").
+
+    >>> _ends_statement("He declined to comment."), _ends_statement("Is football violence a crime?")
+    (True, False)
+    """
+    return _ends_sentence(text) and not text.endswith(("?", "!"))
 
 
 def _names(byline: str) -> list[str]:

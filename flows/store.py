@@ -254,7 +254,7 @@ def _fsync_dir(folder: str) -> None:
 
 # A --full run writes a complete new dataset beside the old one and swaps it in at the end, so readers
 # see the old dataset or the new one, never a mix with both copies of a document.
-STAGED = (ARTICLES, QUARANTINE, "state")
+STAGED = (ARTICLES, QUARANTINE, "state", "stories")
 STAGING_PREFIX = ".full-"
 _RETIRED_PREFIX = ".old-"
 _READY = "_READY"

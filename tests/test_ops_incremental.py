@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import os
 
+import pyarrow.parquet as pq
+
 from flows.clean_news import clean_news
 from flows.ledger import Ledger
 from flows.store import Store
@@ -48,4 +50,7 @@ def test_full_rebuilds_the_dataset_in_place(prefect_harness, corpus):
     run_ids = read_table(out).column("run_id").to_pylist() + read_table(out, "quarantine").column("run_id").to_pylist()
     assert set(run_ids) == {rebuilt["run_id"]}, rebuilt["quarantine_reasons"]
     assert not [p for p in out.iterdir() if p.name.startswith((".full-", ".old-"))]
+    stories = pq.read_table(out / "stories" / "stories.parquet")  # rebuilt too, not the first run's
+    assert sum(stories.column("n_articles").to_pylist()) == read_table(out).num_rows
+    assert set(stories.column("story_id").to_pylist()) == set(read_table(out).column("story_id").to_pylist())
     assert clean_news(sources=[str(source)], out=str(out), workers=1)["skipped_unchanged"] == 23

@@ -510,12 +510,15 @@ def suite_inputs(refs: References) -> SuiteInputs:
 
 
 def _record_idle_run(store: Store, summary: dict) -> dict:
-    """The summary of a run that found nothing new, as reports/run-ID.json; Data Docs stay as they were."""
+    """The summary of a run that found nothing new, as reports/run-ID.json, listed in the runs index; Data Docs
+    stay as they were."""
     import json
 
     path = store.path("reports", f"run-{summary['run_id']}.json")
-    summary = {**summary, "reports": {"summary": path, "data_docs": store.path("reports", "data_docs", "index.html")}}
+    summary = {**summary, "reconciliation": reporting.reconcile(summary, {"articles_rows": 0, "quarantine_rows": 0}),
+               "reports": {"summary": path, "data_docs": store.path("reports", "data_docs", "index.html")}}
     store.write_bytes(json.dumps(summary, indent=2, ensure_ascii=False).encode("utf-8"), path)
+    reporting.write_runs_index(store)
     return summary
 
 

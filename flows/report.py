@@ -411,14 +411,17 @@ def publish_report(store: Store, summary: dict, rules: list[dict]) -> dict:
     _write_text(store, f"{stem}.html", report_html(summary, facts, charts(facts), rules))
     _write_text(store, f"{stem}.json", json.dumps(summary, indent=2, ensure_ascii=False, default=str))
     _write_text(store, f"{stem}.md", summary_markdown(summary))
-    _write_index(store)
+    write_runs_index(store)
     return summary
 
 
-def _write_index(store: Store) -> None:
+def write_runs_index(store: Store) -> None:
+    """reports/index.html from every run's JSON summary."""
     runs = []
     for summary in _stored_summaries(store).values():
-        runs.append({"run_id": summary["run_id"], "html": f"run-{summary['run_id']}.html", "read": summary["read"],
+        # a run that found nothing new has only its JSON summary
+        report = f"run-{summary['run_id']}.{'html' if 'html' in summary.get('reports', {}) else 'json'}"
+        runs.append({"run_id": summary["run_id"], "html": report, "read": summary["read"],
                      "written": summary["written"], "quarantined": summary["quarantined"],
                      "ok": summary.get("reconciliation", {}).get("ok", False)})
     runs.sort(key=lambda r: r["run_id"], reverse=True)

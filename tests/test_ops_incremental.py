@@ -24,6 +24,10 @@ def test_rerun_skips_unchanged_and_processes_new_and_changed(prefect_harness, co
 
     again = clean_news(sources=[str(source)], out=str(out), workers=1)
     assert again["skipped_unchanged"] == 24 and again["read"] == 0 and again["written"] == 0
+    # the runs index lists the idle run with its JSON summary (it has no HTML report), adding up
+    index = (out / "reports" / "index.html").read_text(encoding="utf-8")
+    row = index[index.index(f"run-{again['run_id']}."):].split("</tr>")[0]
+    assert row.startswith(f"run-{again['run_id']}.json") and "class=ok" in row
 
     write_corpus(source, 3, start=100)  # new
     changed = source / "example-news" / "article-00001.txt"

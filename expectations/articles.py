@@ -431,9 +431,13 @@ class ArticleValidator:
     """An ephemeral GX context holding the suite; runs batches and builds Data Docs into ``docs_dir``."""
 
     def __init__(self, inputs: SuiteInputs, docs_dir: str | None = None, *, today: dt.date | None = None):
+        import logging
+
         import great_expectations as gx
         from great_expectations.data_context.types.base import ProgressBarsConfig
 
+        # That module sets its own logger to INFO and says where each ephemeral docs site goes: noise in a run.
+        logging.getLogger(ProgressBarsConfig.__module__).setLevel(logging.WARNING)
         self.context = gx.get_context(mode="ephemeral")
         self.context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
         self.docs_dir = docs_dir

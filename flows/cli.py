@@ -142,8 +142,13 @@ def _flow_parameters(args: argparse.Namespace) -> dict:
 def _run(args: argparse.Namespace) -> int:
     from flows.clean_news import clean_news
     from flows.lock import OutputLocked
-    from flows.seeds import SeedError
+    from flows.seeds import SeedError, load_references
 
+    try:  # a broken seeds table is named at once, not after Prefect's start-up and its traceback of the flow run
+        load_references(args.seeds)
+    except SeedError as error:
+        print(f"newsclean: {error}", file=sys.stderr)
+        return 2
     preload = _import_in_background("great_expectations")
     flow_fn, params = clean_news, _flow_parameters(args)
     if args.task_runner == "dask":

@@ -150,3 +150,27 @@ def test_report_counts_match_the_run(bad_run):
     assert f"read {summary['read']:,} = written {summary['written']:,}" in page
     for reason in summary["quarantine_reasons"]:
         assert reason in page
+
+
+def test_a_broken_seeds_table_is_named_before_the_flow_starts(tmp_path, capsys, monkeypatch):
+    """A duplicate alias row: exit 2, the file, line and fix on stderr, before Prefect starts the flow (which
+    would log a traceback of the failed flow run first)."""
+    import shutil
+
+    import flows.clean_news
+    from flows.cli import main
+
+    def flow_started(**_):
+        raise AssertionError("the flow started despite the broken seeds table")
+
+    monkeypatch.setattr(flows.clean_news, "clean_news", flow_started)
+
+    seeds = tmp_path / "seeds"
+    shutil.copytree(ROOT / "seeds", seeds, ignore=shutil.ignore_patterns("articles"))
+    with (seeds / "aliases.csv").open("a", encoding="utf-8") as handle:
+        handle.write("Türkiye,Turkey,country,a second row for the same alias\n")
+    out = tmp_path / "out"
+    assert main(["run", str(ROOT / "seeds" / "articles"), "--out", str(out), "--seeds", str(seeds)]) == 2
+    error = capsys.readouterr().err
+    assert "aliases.csv:" in error and "duplicate" in error and "Türkiye" in error
+    assert not out.exists()

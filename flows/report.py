@@ -11,6 +11,8 @@ import base64
 import html
 import io
 import json
+import shutil
+import tempfile
 from collections import Counter
 from collections.abc import Iterator
 from datetime import datetime, timezone
@@ -521,15 +523,20 @@ def _revalidate(store: Store, run_ids: list[str], seeds: str | None):
     from flows.clean_news import suite_inputs
     from flows.seeds import load_references
 
-    docs_dir = store.path(REPORTS, DATA_DOCS)
+    target = store.path(REPORTS, DATA_DOCS)
+    # GX writes Data Docs to a local folder only: for an object store they are built in a temporary one
+    docs_dir = target if store.is_local else tempfile.mkdtemp(prefix="newsclean-docs-")
     validator = ArticleValidator(suite_inputs(load_references(seeds)), docs_dir=docs_dir)
     for run_id in run_ids:
         rows = _validation_rows(store, run_id)
         if rows:
             validator.validate(validation_frame(rows), run_name=run_id)
-    if store.is_local:
-        store.filesystem.delete_dir_contents(docs_dir, missing_dir_ok=True)
+    store.filesystem.delete_dir_contents(target, missing_dir_ok=True)
     validator.build_docs()
+    if not store.is_local:
+        pafs.copy_files(docs_dir, target, source_filesystem=pafs.LocalFileSystem(),
+                        destination_filesystem=store.filesystem)
+        shutil.rmtree(docs_dir, ignore_errors=True)
     return validator
 
 

@@ -59,3 +59,10 @@ def test_output_to_s3_and_incremental_rerun(prefect_harness, corpus, s3_endpoint
     assert s3_endpoint.get_file_info("news-bucket/clean/state/site_line_counts.json").type == pafs.FileType.File
     again = clean_news(sources=[str(source)], out="s3://news-bucket/clean", workers=1)
     assert again["skipped_unchanged"] == 24 and again["read"] == 0
+
+    from flows.report import rebuild_reports  # `newsclean report s3://...`: Data Docs built locally, copied up
+
+    rebuilt = rebuild_reports("s3://news-bucket/clean")
+    assert rebuilt["adds_up"] and rebuilt["runs"] == sorted([first["run_id"], again["run_id"]])
+    docs = s3_endpoint.get_file_info("news-bucket/clean/reports/data_docs/index.html")
+    assert docs.type == pafs.FileType.File

@@ -23,11 +23,11 @@ Each command has its own --help.
 """
 
 EXIT_LOCKED = 75  # EX_TEMPFAIL: another run holds the output; try again later
+SEEDS_HELP = "folder with the alias and chrome tables (default: $NEWSCLEAN_SEEDS if set, else the project's seeds/)"
 
 
 def _add_run_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--seeds", default=None, metavar="DIR",
-                        help="folder with the alias and chrome tables (default: the project's seeds/, or $NEWSCLEAN_SEEDS)")
+    parser.add_argument("--seeds", default=None, metavar="DIR", help=SEEDS_HELP)
     parser.add_argument("--batch-size", type=int, default=None, metavar="N",
                         help="input files per commit: one validation run and one Parquet file per table (default: 2000); "
                              "documents are cleaned in batches of at most 1000 or 128 MB of input")
@@ -50,6 +50,8 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Run the clean-news Prefect flow. A SOURCE is a file or a folder searched recursively for "
                     ".txt, .html, .htm (also .gz) and .jsonl files.\n\n"
+                    "Writes Parquet tables to DIR/articles (partitioned by dt), DIR/quarantine (with reasons) and "
+                    "DIR/stories, and reports to DIR/reports (run-ID.html, index.html, data_docs/).\n\n"
                     "Runs are incremental: inputs whose path, size and mtime are in the ledger under DIR/state are "
                     "skipped without being read. A killed run can simply be started again.")
     run.add_argument("sources", nargs="+", metavar="SOURCE", help="input file or folder")
@@ -67,7 +69,8 @@ def build_parser() -> argparse.ArgumentParser:
                      help="scheduler of an existing Dask cluster (default with --task-runner dask: a temporary "
                           "local cluster)")
     run.add_argument("--in-flight", type=int, default=None, metavar="N",
-                     help="batches cleaned at the same time (default: 1; with dask, the cluster's worker count)")
+                     help="batches cleaned at the same time (default: 1; with dask, the cluster's thread count "
+                          "with --dask-address, else 2)")
 
     deploy = commands.add_parser(
         "deploy", help="register a scheduled clean-news deployment on the Prefect API",
@@ -92,16 +95,19 @@ def build_parser() -> argparse.ArgumentParser:
                        help="start the runs that are due now, wait for them and exit (for an external scheduler)")
 
     report = commands.add_parser("report", help="rebuild the reports of an output folder",
-                                 description="Rebuild DIR/reports (summary, Data Docs) from the stored tables.")
-    report.add_argument("out", metavar="DIR", help="output folder or s3:// URI")
+                                 description="Rebuild DIR/reports (every run's report, the runs index and the Data "
+                                             "Docs) from the stored tables, validating each run's rows again with "
+                                             "the current seeds.")
+    report.add_argument("out", metavar="DIR", help="output folder of earlier runs, or s3:// URI")
+    report.add_argument("--seeds", default=None, metavar="DIR", help=SEEDS_HELP)
 
     aliases = commands.add_parser("aliases", help="work with the alias table")
     alias_commands = aliases.add_subparsers(dest="alias_command", required=True, metavar="ACTION")
     suggest = alias_commands.add_parser("suggest", help="propose alias rows for name variants found in a corpus",
                                         description="Find capitalised names that look like variants of each other or "
                                         "of known entities and print candidate rows; changes nothing.")
-    suggest.add_argument("sources", nargs="+", metavar="SOURCE")
-    suggest.add_argument("--seeds", default=None, metavar="DIR")
+    suggest.add_argument("sources", nargs="+", metavar="SOURCE", help="input file or folder, as for run")
+    suggest.add_argument("--seeds", default=None, metavar="DIR", help=SEEDS_HELP)
     suggest.add_argument("--limit", type=int, default=50, metavar="N", help="rows to print at most (default: 50)")
     return parser
 
@@ -120,15 +126,36 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "serve":
         return _serve(args)
     if args.command == "report":
-        from flows.report import rebuild_reports
-
-        print(rebuild_reports(args.out))
-        return 0
+        return _report(args)
     if args.command == "aliases":
         from flows.aliases import suggest_command
 
         return suggest_command(args.sources, seeds_dir=args.seeds, limit=args.limit)
     return 2
+
+
+def _report(args: argparse.Namespace) -> int:
+    from flows.report import rebuild_reports
+    from flows.seeds import SeedError
+    from flows.store import ARTICLES, QUARANTINE, Store
+
+    if "://" not in args.out and not Path(args.out).is_dir():  # Store.open would create it
+        found = False
+    else:
+        store = Store.open(args.out)
+        found = any(store.exists(store.path(name)) for name in (ARTICLES, QUARANTINE, "reports"))
+    if not found:
+        print(f"newsclean: {args.out}: no articles, quarantine or reports there; give the --out folder of a run",
+              file=sys.stderr)
+        return 2
+    try:
+        rebuilt = rebuild_reports(args.out, seeds=args.seeds)
+    except SeedError as error:
+        print(f"newsclean: {error}", file=sys.stderr)
+        return 2
+    print(f"rebuilt the reports of {len(rebuilt['runs'])} run(s); counts add up: {'yes' if rebuilt['adds_up'] else 'NO'}\n"
+          f"  runs index           {rebuilt['index']}\n  data docs            {rebuilt['data_docs']}")
+    return 0 if rebuilt["adds_up"] else 1
 
 
 def _flow_parameters(args: argparse.Namespace) -> dict:

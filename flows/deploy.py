@@ -15,13 +15,16 @@ DEFAULT_NAME = "scheduled"
 
 def deployment(sources: list[str], *, out: str, cron: str | None, name: str = DEFAULT_NAME,
                timezone: str = "UTC", parameters: dict | None = None):
-    """The RunnerDeployment of clean-news over ``sources`` into ``out`` on ``cron`` (paths made absolute)."""
+    """The RunnerDeployment of clean-news over ``sources`` into ``out`` on ``cron`` (paths, --seeds too, made
+    absolute)."""
     from prefect.schedules import Cron
     from prefect.types.entrypoint import EntrypointType
 
     from flows.clean_news import clean_news
 
     params = {"sources": [_absolute(s) for s in sources], "out": _absolute(out), **(parameters or {})}
+    if params.get("seeds"):  # the scheduled runs start wherever `newsclean serve` runs
+        params["seeds"] = _absolute(params["seeds"])
     return clean_news.to_deployment(
         name=name, parameters=params, schedules=[Cron(cron, timezone=timezone)] if cron else None,
         description=f"clean-news {' '.join(params['sources'])} -> {params['out']}",

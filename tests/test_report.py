@@ -93,6 +93,18 @@ def test_rebuild_reports_from_the_output_alone(seeds_run, tmp_path):
     assert docs.is_file() and summary["run_id"] in docs.read_text(encoding="utf-8")
 
 
+def test_report_command_names_a_folder_that_holds_no_output(seeds_run, tmp_path, capsys):
+    from flows.cli import main
+
+    missing = tmp_path / "typo"
+    assert main(["report", str(missing)]) == 2 and not missing.exists()  # not created on the way
+    assert "no articles, quarantine or reports there" in capsys.readouterr().err
+    copy = tmp_path / "out"
+    shutil.copytree(seeds_run[0], copy)
+    assert main(["report", str(copy)]) == 0
+    assert "counts add up: yes" in capsys.readouterr().out
+
+
 @pytest.mark.skipif(not CHROMIUM.exists(), reason="no /usr/bin/chromium: run scripts/install_chromium.sh")
 def test_report_renders_in_headless_chromium(seeds_run, tmp_path):
     _, summary = seeds_run

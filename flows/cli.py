@@ -137,14 +137,8 @@ def main(argv: list[str] | None = None) -> int:
 def _report(args: argparse.Namespace) -> int:
     from flows.report import rebuild_reports
     from flows.seeds import SeedError
-    from flows.store import ARTICLES, QUARANTINE, Store
 
-    if "://" not in args.out and not Path(args.out).is_dir():  # Store.open would create it
-        found = False
-    else:
-        store = Store.open(args.out)
-        found = any(store.exists(store.path(name)) for name in (ARTICLES, QUARANTINE, "reports"))
-    if not found:
+    if not _holds_output(args.out):
         print(f"newsclean: {args.out}: no articles, quarantine or reports there; give the --out folder of a run",
               file=sys.stderr)
         return 2
@@ -153,9 +147,20 @@ def _report(args: argparse.Namespace) -> int:
     except SeedError as error:
         print(f"newsclean: {error}", file=sys.stderr)
         return 2
-    print(f"rebuilt the reports of {len(rebuilt['runs'])} run(s); counts add up: {'yes' if rebuilt['adds_up'] else 'NO'}\n"
+    adds_up = "yes" if rebuilt["adds_up"] else "NO"
+    print(f"rebuilt the reports of {len(rebuilt['runs'])} run(s); counts add up: {adds_up}\n"
           f"  runs index           {rebuilt['index']}\n  data docs            {rebuilt['data_docs']}")
     return 0 if rebuilt["adds_up"] else 1
+
+
+def _holds_output(out: str) -> bool:
+    """Whether ``out`` holds a run's tables or reports (a local path is checked first: Store.open creates it)."""
+    from flows.store import ARTICLES, QUARANTINE, Store
+
+    if "://" not in out and not Path(out).is_dir():
+        return False
+    store = Store.open(out)
+    return any(store.exists(store.path(name)) for name in (ARTICLES, QUARANTINE, "reports"))
 
 
 def _flow_parameters(args: argparse.Namespace) -> dict:

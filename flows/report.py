@@ -352,7 +352,7 @@ def index_html(runs: list[dict]) -> str:
     """reports/index.html: every run, newest first, with its counts and links."""
     e = html.escape
     rows = "".join(
-        f"<tr><td><a href='{e(r['html'])}'>{e(r['run_id'])}</a></td><td class=n>{r['read']:,}</td>"
+        f"<tr><td><a href='{e(r['report'])}'>{e(r['run_id'])}</a></td><td class=n>{r['read']:,}</td>"
         f"<td class=n>{r['written']:,}</td><td class=n>{r['quarantined']:,}</td>"
         f"<td>{'<span class=ok>yes</span>' if r['ok'] else '<span class=bad>no</span>'}</td></tr>" for r in runs)
     return f"""<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>clean-news runs</title>
@@ -423,7 +423,7 @@ def write_runs_index(store: Store) -> None:
     for summary in _stored_summaries(store).values():
         # a run that found nothing new has only its JSON summary
         report = f"run-{summary['run_id']}.{'html' if 'html' in summary.get('reports', {}) else 'json'}"
-        runs.append({"run_id": summary["run_id"], "html": report, "read": summary["read"],
+        runs.append({"run_id": summary["run_id"], "report": report, "read": summary["read"],
                      "written": summary["written"], "quarantined": summary["quarantined"],
                      "ok": summary.get("reconciliation", {}).get("ok", False)})
     runs.sort(key=lambda r: r["run_id"], reverse=True)

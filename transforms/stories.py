@@ -595,19 +595,32 @@ def _ranges(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
     return np.repeat(np.asarray(starts, dtype=np.int64) - ends + lengths, lengths) + np.arange(ends[-1] if len(ends) else 0)
 
 
-def _matrices(*groups: tuple[np.ndarray, np.ndarray, np.ndarray]) -> list[sparse.csr_matrix]:
-    """Sparse rows of several groups of CSR vectors (offsets from 0, slots, weights) over one compact
-    column space (the slots they use): products and transposes then cost nothing per unused slot of the
-    2**FEATURE_BITS."""
-    used, columns = np.unique(np.concatenate([slots for _, slots, _ in groups]), return_inverse=True)
-    out, start = [], 0
-    for offsets, slots, weights in groups:
-        matrix = sparse.csr_matrix((weights, columns[start: start + len(slots)], offsets),
-                                   shape=(len(offsets) - 1, max(len(used), 1)))
-        matrix.sum_duplicates()
-        out.append(matrix)
-        start += len(slots)
-    return out
+def _matrices(query: tuple[np.ndarray, np.ndarray, np.ndarray], other: tuple[np.ndarray, np.ndarray, np.ndarray]
+              ) -> tuple[sparse.csr_matrix, sparse.csr_matrix]:
+    """Sparse rows of the ``query`` CSR vectors (offsets from 0, slots, weights) and of ``other`` ones, over a
+    compact column space: the slots the query uses. Products with the query (``query @ other.T``,
+    ``query @ query.T``) ignore every other slot, so ``other`` keeps only its entries in those columns: the
+    products are the same, and neither a sort of all of ``other``'s slots nor the unused entries are paid for.
+
+    >>> query = (np.array([0, 2]), np.array([5, 9]), np.array([0.6, 0.8]))
+    >>> other = (np.array([0, 2, 3]), np.array([9, 7, 5]), np.array([1.0, 1.0, 1.0]))
+    >>> q, o = _matrices(query, other)
+    >>> (q @ o.T).toarray().round(2).tolist(), o.shape
+    ([[0.8, 0.6]], (2, 2))
+    """
+    offsets, slots, weights = query
+    used, columns = np.unique(slots, return_inverse=True)
+    width = max(len(used), 1)
+    matrix = sparse.csr_matrix((weights, columns.ravel(), offsets), shape=(len(offsets) - 1, width))
+    matrix.sum_duplicates()
+    offsets, slots, weights = other
+    at = np.minimum(np.searchsorted(used, slots), width - 1)
+    kept = used[at] == slots if len(used) else np.zeros(len(slots), dtype=bool)
+    rows = np.repeat(np.arange(len(offsets) - 1), np.diff(offsets))[kept]
+    kept_offsets = np.r_[0, np.cumsum(np.bincount(rows, minlength=len(offsets) - 1))]
+    others = sparse.csr_matrix((weights[kept], at[kept], kept_offsets), shape=(len(offsets) - 1, width))
+    others.sum_duplicates()
+    return matrix, others
 
 
 def _rows(vectors: tuple[np.ndarray, np.ndarray, np.ndarray], rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

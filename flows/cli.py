@@ -176,11 +176,22 @@ def _run(args: argparse.Namespace) -> int:
     from flows.lock import OutputLocked
     from flows.seeds import SeedError, load_references
 
-    try:  # a broken seeds table is named at once, not after Prefect's start-up and its traceback of the flow run
+    # A broken seeds table or a busy output is named at once, not after Prefect's start-up and its traceback
+    # of the failed flow run.
+    try:
         load_references(args.seeds)
     except SeedError as error:
         print(f"newsclean: {error}", file=sys.stderr)
         return 2
+    if not args.wait:
+        from flows.lock import current_holder, locked_message
+        from flows.store import Store
+
+        store = Store.open(args.out)
+        holder = current_holder(store)
+        if holder is not None:
+            print(f"newsclean: {locked_message(store, holder)}", file=sys.stderr)
+            return EXIT_LOCKED
     preload = _import_in_background("great_expectations")
     flow_fn, params = clean_news, _flow_parameters(args)
     if args.task_runner == "dask":

@@ -33,6 +33,11 @@ def lock_path(store: Store) -> str:
     return os.path.join(folder, f"{digest}.lock")
 
 
+def locked_message(store: Store, holder: str) -> str:
+    return (f"{store.root} is in use by another newsclean run ({holder}); "
+            "wait for it to finish, or pass --wait SECONDS to queue behind it")
+
+
 class OutputLock:
     """``with OutputLock(store, wait=False):`` raises :class:`OutputLocked` at once, or waits up to ``wait`` seconds."""
 
@@ -52,10 +57,7 @@ class OutputLock:
                 if time.monotonic() >= deadline:
                     holder = _holder(self.path)
                     handle.close()
-                    raise OutputLocked(
-                        f"{self.store.root} is in use by another newsclean run ({holder}); "
-                        "wait for it to finish, or pass --wait SECONDS to queue behind it"
-                    ) from None
+                    raise OutputLocked(locked_message(self.store, holder)) from None
                 time.sleep(self.poll)
         handle.seek(0)
         handle.truncate()
@@ -70,6 +72,21 @@ class OutputLock:
             fcntl.flock(self._handle.fileno(), fcntl.LOCK_UN)
             self._handle.close()
             self._handle = None
+
+
+def current_holder(store: Store) -> str | None:
+    """Who holds the output's lock right now ("pid ... on ... since ..."), or None when it is free.
+
+    Only a courtesy check before a run starts (the run takes the lock itself, which decides): it lets the
+    command line say so at once instead of after Prefect's start-up.
+    """
+    with open(lock_path(store), "a+") as handle:
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return _holder(handle.name)
+        fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+    return None
 
 
 def _holder(path: str) -> str:

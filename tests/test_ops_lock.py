@@ -22,6 +22,19 @@ def test_second_run_on_the_same_output_exits_with_a_message(prefect_harness, cor
     assert not (out / "articles").exists()  # nothing was written while locked
 
 
+def test_a_busy_output_is_named_before_the_flow_starts(corpus, capsys, monkeypatch):
+    import flows.clean_news
+
+    def flow_started(**_):
+        raise AssertionError("the flow started although the output is locked")
+
+    monkeypatch.setattr(flows.clean_news, "clean_news", flow_started)
+    source, out = corpus
+    with OutputLock(Store.open(str(out))):
+        assert main(["run", str(source), "--out", str(out)]) == EXIT_LOCKED
+    assert "in use by another newsclean run" in capsys.readouterr().err
+
+
 def test_wait_queues_behind_the_running_one(prefect_harness, corpus):
     source, out = corpus
     lock = OutputLock(Store.open(str(out))).__enter__()

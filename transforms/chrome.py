@@ -1547,12 +1547,21 @@ def _repeated_headline(lines: list[_Line], end: int) -> int | None:
     if len(lines) < 2:
         return None
     first = lines[0].text
-    wanted = {line_key(first), line_key(max(_TITLE_SEPARATOR.split(first), key=len))}
+    wanted = {line_key(first), line_key(_headline_part(first))}
     wanted = {key for key in wanted if len(key.split()) >= MIN_TITLE_WORDS}
     for i in range(1, min(end, len(lines))):
         if lines[i].key in wanted:
             return i
     return None
+
+
+def _headline_part(title: str) -> str:
+    """The headline of a page title: its longest part between separators.
+
+    >>> _headline_part("Rates rise again | Daily Post"), _headline_part("Rates rise again")
+    ('Rates rise again', 'Rates rise again')
+    """
+    return max(_TITLE_SEPARATOR.split(title), key=len)
 
 
 def _find_title(lines: list[_Line], start: int, verdicts: list[str | None],
@@ -1588,7 +1597,7 @@ def _find_title(lines: list[_Line], start: int, verdicts: list[str | None],
     if start >= len(lines) or start == 0 and not lines:
         return None, None
     first_key = lines[0].key
-    page_title = max(_TITLE_SEPARATOR.split(lines[0].text), key=len)  # "Headline | Site": the headline
+    page_title = _headline_part(lines[0].text)
     first_words = set(line_key(page_title).split()) - stopwords
     above = Counter(map(_KEY, lines[:start]))
     best, best_score, best_echo = None, 0.0, 0.0

@@ -16,7 +16,7 @@ from flows.seeds import SeedError, load_references
 from flows.sources import read_sources
 from transforms.aliases import Suggestion, suggest_aliases
 from transforms.names import AliasTable
-from transforms.pipeline import References, clean_article, decode_document
+from transforms.pipeline import References, StepInputs, clean_document
 
 COLUMNS = ("alias", "canonical", "kind", "note", "alias_mentions", "canonical_mentions", "example")
 
@@ -56,7 +56,7 @@ def _bodies(sources: list[str], refs: References, counts: dict[str, int]) -> Ite
     """Cleaned article text (body and captions), one per readable document."""
     for doc in read_sources(sources):
         counts["documents"] += 1
-        article = clean_article(decode_document(doc), refs=refs)
+        article = clean_document(doc, StepInputs(refs))
         if article.quarantined:
             counts["skipped"] += 1
             continue

@@ -78,16 +78,15 @@ def _process_job(doc, context):
     The article comes without its raw bytes or decoded text. ``context["chrome"]`` maps a site to its
     chrome line keys; a plain-text document of a site in ``context["count"]`` also returns its line keys.
     """
-    from transforms.pipeline import clean_article, decode_document, normalize_article, structure_article
+    from transforms.pipeline import StepInputs, decode_document, run_steps
 
-    refs, line_cache = _STATE["refs"], _cache("line_cache")
     context = context or {}
     article = decode_document(doc)
     site, is_text = article.site or "", article.input_format == "text" and not article.quarantined
     keys = _line_keys(article.text) if is_text and site in context.get("count", ()) else None
     site_chrome = context.get("chrome", {}).get(site, frozenset()) if is_text else frozenset()
-    cleaned = clean_article(article, refs=refs, site_chrome=site_chrome, line_cache=line_cache)
-    return replace(normalize_article(structure_article(cleaned), refs=refs), raw=b"", text=""), keys
+    inputs = StepInputs(refs=_STATE["refs"], site_chrome=site_chrome, line_cache=_cache("line_cache"))
+    return replace(run_steps(article, inputs), raw=b"", text=""), keys
 
 
 def _line_keys(text: str) -> list[str]:

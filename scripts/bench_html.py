@@ -38,8 +38,8 @@ import trafilatura  # noqa: E402
 from flows.seeds import load_references  # noqa: E402
 from scripts.score_html import DEFAULT_BENCH, SUFFIX  # noqa: E402
 from transforms.html import extract_html  # noqa: E402
-from transforms.pipeline import (clean_article, decode_document, normalize_article,  # noqa: E402
-                                 structure_article)
+from transforms.pipeline import (StepInputs, clean_article, clean_document, decode_document,  # noqa: E402
+                                 normalize_article, structure_article)
 from transforms.records import RawDocument  # noqa: E402
 
 STAGES = ("bare", "decode", "html", "clean", "language", "normalize", "pickle")
@@ -68,7 +68,7 @@ def main() -> None:
     refs = load_references(None)  # the seed lexicon and alias table, as the flow's workers get them
     for doc in docs[:3]:  # warm-up: imports, lazily built regexes and date parsers are not per-page costs
         trafilatura.extract(doc.raw)
-        round_trip(normalize_article(structure_article(clean_article(decode_document(doc), refs=refs)), refs=refs))
+        round_trip(clean_document(doc, StepInputs(refs)))
 
     best = {stage: [float("inf")] * len(docs) for stage in STAGES}
     wall = time.perf_counter()

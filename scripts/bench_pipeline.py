@@ -224,9 +224,11 @@ def install_stub_stages() -> None:
                        text=doc.raw.decode("utf-8", "replace"), site=doc.folder_site)
 
     pipeline.decode_document = decode
-    pipeline.clean_article = lambda a, refs, **options: replace(a, body=a.text[:2000], title="Title")
-    pipeline.structure_article = lambda a: replace(a, language="en")
-    pipeline.normalize_article = lambda a, refs: replace(a, body_normalized=a.body)
+    pipeline.STEPS = (
+        ("strip chrome", lambda a, inputs: replace(a, body=a.text[:2000], title="Title")),
+        ("detect language", lambda a, inputs: replace(a, language="en")),
+        ("normalize names", lambda a, inputs: replace(a, body_normalized=a.body)),
+    )
 
 
 def main() -> None:

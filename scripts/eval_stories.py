@@ -78,8 +78,7 @@ sys.path.insert(0, str(ROOT))
 import transforms.stories as stories  # noqa: E402
 from flows.stories import zipf_table  # noqa: E402
 from transforms.chrome import count_line_keys, site_chrome_keys  # noqa: E402
-from transforms.pipeline import (References, clean_article, decode_document, normalize_article,  # noqa: E402
-                                 structure_article)
+from transforms.pipeline import References, StepInputs, decode_document, run_steps  # noqa: E402
 from transforms.records import RawDocument  # noqa: E402
 
 DEFAULT_BENCH = ROOT.parent / "shared" / "bench"
@@ -136,8 +135,7 @@ def bench_docs(bench: Path, *, sites: bool = True) -> list[stories.StoryDoc]:
     chrome = {site: site_chrome_keys(count_line_keys(texts)) for site, texts in by_site.items()}
     docs = []
     for path, article in zip(paths, decoded):
-        article = clean_article(article, refs=refs, site_chrome=chrome[article.site])
-        article = normalize_article(structure_article(article), refs=refs)
+        article = run_steps(article, StepInputs(refs, site_chrome=chrome[article.site]))
         docs.append(stories.StoryDoc(
             doc_id=path.stem, body=article.body_normalized, day=article.published or RUN_DAY, site=article.site,
             title=article.title, language=article.language,

@@ -29,7 +29,7 @@ from scripts.score_text import load_lexicon  # noqa: E402
 from transforms.decode import looks_like_html  # noqa: E402
 from transforms.html import extract_html  # noqa: E402
 from transforms.names import AliasTable  # noqa: E402
-from transforms.pipeline import References, clean_article, decode_document, structure_article  # noqa: E402
+from transforms.pipeline import References, StepInputs, decode_document, run_steps, structure_article  # noqa: E402
 from transforms.records import RawDocument  # noqa: E402
 
 DEFAULT_BENCH = ROOT.parent / "shared" / "bench"
@@ -48,12 +48,11 @@ def run_pipeline(pages: dict[str, bytes], *, chrome: bool = True) -> dict[str, o
     for stem, raw in pages.items():
         article = decode_document(RawDocument(source_uri=f"{stem}{SUFFIX}", raw=raw))
         if chrome:
-            article = clean_article(article, refs=refs)
+            articles[stem] = run_steps(article, StepInputs(refs))
         else:  # the extractor alone, without the plain-text second pass
             page = extract_html(article.text)
-            article = replace(article, body=page.body, title=page.title, authors=page.authors, url=page.url,
-                              site=page.hostname, site_name=page.site_name)
-        articles[stem] = structure_article(article)
+            articles[stem] = structure_article(replace(article, body=page.body, title=page.title, authors=page.authors,
+                                                       url=page.url, site=page.hostname, site_name=page.site_name))
     return articles
 
 

@@ -23,7 +23,7 @@ sys.path.insert(0, str(ROOT))
 from flows.seeds import load_references  # noqa: E402
 from transforms.chrome import ChromeLexicon, count_line_keys, site_chrome_keys  # noqa: E402
 from transforms.names import AliasTable  # noqa: E402
-from transforms.pipeline import References, clean_article, decode_document  # noqa: E402
+from transforms.pipeline import References, StepInputs, decode_document, run_steps  # noqa: E402
 from transforms.records import RawDocument  # noqa: E402
 
 DEFAULT_BENCH = ROOT.parent / "shared" / "bench"
@@ -45,7 +45,7 @@ def predict(bench_text: Path, *, learn: bool = True) -> dict[str, str]:
         site_chrome = site_chrome_keys(count_line_keys(a.text for a in articles if not a.quarantined))
     preds = {}
     for doc, article in zip(docs, articles):
-        cleaned = clean_article(article, refs=refs, site_chrome=site_chrome)
+        cleaned = run_steps(article, StepInputs(refs, site_chrome=site_chrome))
         preds[Path(doc.source_uri).stem] = cleaned.body
     return preds
 

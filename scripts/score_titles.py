@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from flows.seeds import load_references  # noqa: E402
-from transforms.pipeline import clean_article, decode_document, structure_article  # noqa: E402
+from transforms.pipeline import StepInputs, clean_document  # noqa: E402
 from transforms.records import RawDocument  # noqa: E402
 
 DEFAULT_BENCH = ROOT.parent / "shared" / "bench"
@@ -37,7 +37,7 @@ def comparable(title: str | None) -> str:
 
 
 def title_of(doc: RawDocument, refs) -> str | None:
-    return structure_article(clean_article(decode_document(doc), refs=refs)).title
+    return clean_document(doc, StepInputs(refs)).title
 
 
 def main() -> None:

@@ -16,7 +16,7 @@ from trafilatura.xpaths import BODY_XPATH
 from transforms.html import DEFAULT_SETTINGS, ExtractedPage, ExtractionSettings, extract_html, parse_html
 from transforms.html import _ARTICLE_BODY_RES, _article_bodies, _body_text_bound
 from transforms.names import AliasTable
-from transforms.pipeline import References, clean_article, decode_document
+from transforms.pipeline import References, StepInputs, clean_document
 from transforms.records import RawDocument
 
 GOLDENS = Path(__file__).parent / "goldens" / "html"
@@ -116,7 +116,7 @@ def test_article_bodies_are_trafilaturas_first_body_expression(html):
 
 def test_html_in_a_text_file_goes_the_html_route():
     raw = (GOLDENS / "jsonld_article.html").read_bytes()
-    article = clean_article(decode_document(RawDocument(source_uri="in/page.txt", raw=raw, format_hint="text")), refs=REFS)
+    article = clean_document(RawDocument(source_uri="in/page.txt", raw=raw, format_hint="text"), StepInputs(REFS))
     assert article.input_format == "html"
     assert article.body.startswith("The harbour bridge reopened")
     assert article.authors == ("Maria Okafor", "Tom van der Berg")
@@ -125,7 +125,7 @@ def test_html_in_a_text_file_goes_the_html_route():
 
 def test_a_page_without_an_article_is_quarantined():
     raw = (GOLDENS / "no_article.html").read_bytes()
-    article = clean_article(decode_document(RawDocument(source_uri="in/page.html", raw=raw, format_hint="html")), refs=REFS)
+    article = clean_document(RawDocument(source_uri="in/page.html", raw=raw, format_hint="html"), StepInputs(REFS))
     assert article.quarantine_reasons == ("empty_body",)
 
 

@@ -16,7 +16,7 @@ from flows.stories import (assign_stories, load_index, save_index, story_doc, st
                            zipf_table)
 from flows.store import Store, article_row
 from transforms import stories
-from transforms.pipeline import clean_article, decode_document, normalize_article, structure_article
+from transforms.pipeline import StepInputs, clean_document
 from transforms.records import RawDocument
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -39,8 +39,7 @@ def rows_for(raws: list[tuple[bytes, str]], refs) -> list[dict]:
     rows = []
     for number, (raw, site) in enumerate(raws):
         doc = RawDocument(source_uri=f"mem://{site}/{number}.txt", raw=raw, format_hint="text", site=site)
-        article = clean_article(decode_document(doc), refs=refs)
-        article = normalize_article(structure_article(article), refs=refs)
+        article = clean_document(doc, StepInputs(refs))
         assert not article.quarantined, article.quarantine_reasons
         rows.append(article_row(article, ingested_at=INGESTED, run_id="test"))
     return rows

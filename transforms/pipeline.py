@@ -1,11 +1,14 @@
-"""The cleaning stages over one article, and their order, as data in one place.
+"""The cleaning steps over one document, and their order, as data in one place.
 
-Each stage takes a frozen :class:`Article` and returns a new one; a stage that cannot go
-on sets ``quarantine_reasons`` and later stages pass the article through untouched.
+:func:`clean_document` is the one way a document is cleaned: the workers, ``aliases suggest`` and the
+scripts call it (or :func:`run_steps` on an article they have decoded themselves). :data:`STEPS` names
+each step in order; a step takes a frozen :class:`Article` and returns a new one. A step that cannot go
+on sets ``quarantine_reasons``; :func:`run_steps` then stops, so no step ever sees a quarantined article.
 """
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from transforms.chrome import ChromeLexicon, strip_chrome
@@ -23,6 +26,46 @@ class References:
 
     lexicon: ChromeLexicon
     aliases: AliasTable
+
+
+@dataclass(frozen=True)
+class StepInputs:
+    """What a step may use besides the article: the run's reference data and what its site has taught.
+
+    ``site_chrome`` holds the line keys the site repeats (learned across documents and runs);
+    ``line_cache`` lets consecutive calls share what the stripper learned about each distinct line
+    (see :func:`transforms.chrome.strip_chrome_many`); it is private to ``refs.lexicon``.
+    """
+
+    refs: References
+    site_chrome: frozenset[str] = frozenset()
+    line_cache: dict | None = None
+
+
+Step = Callable[[Article, StepInputs], Article]
+
+
+def clean_document(doc: RawDocument, inputs: StepInputs) -> Article:
+    """A document's bytes to its cleaned, structured and normalized Article (or a quarantined one).
+
+    >>> refs = References(lexicon=ChromeLexicon.from_rows([]), aliases=AliasTable.from_rows([]))
+    >>> text = "Home | World | Sport\\n\\nThe council approved the new budget on Monday after a long debate.\\n"
+    >>> article = clean_document(RawDocument(source_uri="in/a.txt", raw=text.encode()), StepInputs(refs))
+    >>> article.body, article.language
+    ('The council approved the new budget on Monday after a long debate.', 'en')
+    >>> clean_document(RawDocument(source_uri="in/b.txt", raw=b""), StepInputs(refs)).quarantine_reasons
+    ('empty',)
+    """
+    return run_steps(decode_document(doc), inputs)
+
+
+def run_steps(article: Article, inputs: StepInputs, steps: tuple[tuple[str, Step], ...] | None = None) -> Article:
+    """Run ``steps`` (default :data:`STEPS`) in order on a decoded article, stopping at a quarantine."""
+    for _name, step in STEPS if steps is None else steps:
+        if article.quarantined:
+            break
+        article = step(article, inputs)
+    return article
 
 
 def decode_document(doc: RawDocument) -> Article:
@@ -57,8 +100,6 @@ def clean_article(article: Article, *, refs: References, site_chrome: frozenset[
     ``line_cache`` lets consecutive calls share what the stripper learned about each distinct line
     (see :func:`transforms.chrome.strip_chrome_many`); it is private to ``refs.lexicon``.
     """
-    if article.quarantined:
-        return article
     if article.input_format == "html":
         # decode_document's text holds no control characters (decode_text deletes them)
         page = extract_html(article.text, url=article.url, no_controls=True)
@@ -130,19 +171,36 @@ def html_depth(html: str) -> int:
 
 def structure_article(article: Article) -> Article:
     """Fill the fields that derive from the cleaned body: language."""
-    if article.quarantined:
-        return article
     return replace(article, language=article.language or detect_language(article.body))
 
 
 def normalize_article(article: Article, *, refs: References) -> Article:
     """Canonical entity names into ``body_normalized`` and ``entities``; ``body`` keeps the original."""
-    if article.quarantined:
-        return article
     result = normalize_names(article.body, aliases=refs.aliases)
     # Unchanged text stays the same object: a pickled article then carries its body once, not twice.
     normalized = article.body if result.text == article.body else result.text
     return replace(article, body_normalized=normalized, entities=result.entities, rewrites=result.rewrites)
+
+
+def _strip_step(article: Article, inputs: StepInputs) -> Article:
+    return clean_article(article, refs=inputs.refs, site_chrome=inputs.site_chrome, line_cache=inputs.line_cache)
+
+
+def _language_step(article: Article, inputs: StepInputs) -> Article:
+    return structure_article(article)
+
+
+def _names_step(article: Article, inputs: StepInputs) -> Article:
+    return normalize_article(article, refs=inputs.refs)
+
+
+# The order matters: language is detected on the stripped body, and names are normalized last so that
+# ``body_normalized`` is the final body with canonical names.
+STEPS: tuple[tuple[str, Step], ...] = (
+    ("strip chrome", _strip_step),
+    ("detect language", _language_step),
+    ("normalize names", _names_step),
+)
 
 
 def _quarantine(article: Article, stage: str, reason: str) -> Article:

@@ -85,6 +85,9 @@ def build_parser() -> argparse.ArgumentParser:
     deploy.add_argument("--timezone", default="UTC", metavar="TZ", help="time zone of the schedule (default: UTC)")
     deploy.add_argument("--name", default="scheduled", metavar="NAME", help="deployment name (default: scheduled)")
     deploy.add_argument("--serve", action="store_true", help="serve the deployment right away (blocks)")
+    deploy.add_argument("--allow-temporary-server", action="store_true",
+                        help="register even without a running Prefect API (PREFECT_API_URL unset): on a temporary "
+                             "server that stops with this command, so only useful with --serve")
     _add_run_options(deploy)
 
     serve = commands.add_parser("serve", help="run registered deployments on their schedules (blocks)",
@@ -255,6 +258,11 @@ def _with_dask(args: argparse.Namespace, params: dict):
 def _deploy(args: argparse.Namespace) -> int:
     from flows import deploy
 
+    if not args.allow_temporary_server:
+        problem = deploy.api_problem()
+        if problem:
+            print(f"newsclean: {problem}", file=sys.stderr)
+            return 2
     deployment_id = deploy.register(args.sources, out=args.out, cron=args.cron, name=args.name,
                                     timezone=args.timezone, parameters=_flow_parameters(args))
     print(f"registered deployment clean-news/{args.name} ({deployment_id}) on cron {args.cron!r} ({args.timezone})")

@@ -11,6 +11,28 @@ import os
 from pathlib import Path
 
 DEFAULT_NAME = "scheduled"
+START_AN_API = ("start one with `prefect server start` and `export PREFECT_API_URL=http://127.0.0.1:4200/api`, "
+                "or pass --allow-temporary-server")
+
+
+def api_problem() -> str | None:
+    """Why a deployment registered now would not last, or None when a Prefect API answers.
+
+    Without PREFECT_API_URL (from the environment or the Prefect profile) Prefect registers on a temporary
+    server that stops with the command: no scheduler ever sees the deployment.
+    """
+    from prefect import get_client
+    from prefect.settings import get_current_settings
+
+    url = get_current_settings().api.url
+    if not url:
+        return f"deploy needs a running Prefect API and PREFECT_API_URL is not set; {START_AN_API}"
+    with get_client(sync_client=True) as client:
+        error = client.api_healthcheck()
+    if error is not None:
+        reason = str(error).splitlines()[0] if str(error) else type(error).__name__
+        return f"no Prefect API answers at PREFECT_API_URL={url} ({reason}); start it or fix the URL"
+    return None
 
 
 def deployment(sources: list[str], *, out: str, cron: str | None, name: str = DEFAULT_NAME,

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import socket
 from pathlib import Path
 
 import pytest
@@ -40,3 +41,43 @@ def test_every_command_has_help(command, capsys):
         build_parser().parse_args([*command, "--help"])
     assert exit_info.value.code == 0
     assert "usage: newsclean" in capsys.readouterr().out
+
+
+def test_deploy_refuses_without_a_running_api(tmp_path, corpus):
+    """Without PREFECT_API_URL, deploy used to register on a temporary server that stopped with the command
+    (no scheduler ever saw the deployment) and said nothing; now it names the fix and exits 2."""
+    import subprocess
+    import sys
+
+    source, out = corpus
+    newsclean = str(Path(sys.executable).parent / "newsclean")
+    env = {name: value for name, value in os.environ.items() if not name.startswith("PREFECT_")}
+    env.update(PREFECT_HOME=str(tmp_path / "home"), PYTHONPATH=str(ROOT))
+    command = [newsclean, "deploy", str(source), "--out", str(out), "--cron", "0 * * * *"]
+
+    unset = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
+    assert unset.returncode == 2 and unset.stdout == ""
+    assert unset.stderr.count("\n") == 1  # one line, no traceback
+    assert "PREFECT_API_URL is not set" in unset.stderr and "prefect server start" in unset.stderr
+    assert "--allow-temporary-server" in unset.stderr
+    assert not (tmp_path / "home" / "prefect.db").exists()  # nothing registered anywhere
+
+    with socket.socket() as sock:  # a port nothing listens on
+        sock.bind(("127.0.0.1", 0))
+        closed = f"http://127.0.0.1:{sock.getsockname()[1]}/api"
+    unreachable = subprocess.run(command, env={**env, "PREFECT_API_URL": closed}, capture_output=True, text=True,
+                                 timeout=120)
+    assert unreachable.returncode == 2 and unreachable.stderr.count("\n") == 1
+    assert f"no Prefect API answers at PREFECT_API_URL={closed}" in unreachable.stderr
+
+
+
+def test_allow_temporary_server_skips_the_api_check(prefect_harness, corpus, monkeypatch, capsys):
+    from flows import deploy
+
+    source, out = corpus
+    monkeypatch.setattr(deploy, "api_problem", lambda: "PREFECT_API_URL is not set (as the check would say)")
+    command = ["deploy", str(source), "--out", str(out), "--cron", "0 * * * *", "--name", "temporary"]
+    assert main(command) == 2
+    assert main([*command, "--allow-temporary-server"]) == 0
+    assert "registered deployment clean-news/temporary" in capsys.readouterr().out

@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import sys
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import TextIO
 
@@ -35,7 +36,7 @@ def suggest_command(sources: list[str], *, seeds_dir: Path | None = None, limit:
         print(f"newsclean: {error}", file=sys.stderr)
         return 2
     if aliases is not None:
-        refs = References(lexicon=refs.lexicon, aliases=aliases)
+        refs = replace(refs, aliases=aliases)
     counts = {"documents": 0, "skipped": 0}
     suggestions = suggest_aliases(_bodies(sources, refs, counts), aliases=refs.aliases, limit=limit)
     write_suggestions(suggestions, out)

@@ -6,6 +6,7 @@ import os
 from functools import lru_cache
 from pathlib import Path
 
+from flows.models import FastTextLanguageIdentifier
 from transforms.chrome import LEXICON_FILES, ChromeLexicon
 from transforms.names import ALIAS_FILES, AliasTable
 from transforms.pipeline import References
@@ -59,6 +60,7 @@ def load_references(folder: str | Path | None = None) -> References:
         return References(
             lexicon=ChromeLexicon.from_tables({name: tables[name] for name in LEXICON_FILES}),
             aliases=AliasTable.from_tables({name: tables[name] for name in ALIAS_FILES}),
+            language=FastTextLanguageIdentifier(),
         )
     except ValueError as error:
         raise SeedError(f"{root}: {error}") from error

@@ -79,7 +79,7 @@ def main() -> None:
             decoded, times["decode"] = cpu(decode_document, doc)
             _, times["html"] = cpu(lambda text: extract_html(text, no_controls=True), decoded.text)
             cleaned, times["clean"] = cpu(lambda art: clean_article(art, refs=refs), decoded)
-            structured, times["language"] = cpu(structure_article, cleaned)
+            structured, times["language"] = cpu(lambda art: structure_article(art, refs=refs), cleaned)
             normalized, times["normalize"] = cpu(lambda art: normalize_article(art, refs=refs), structured)
             _, times["pickle"] = cpu(round_trip, replace(normalized, raw=b"", text=""))
             for stage, seconds in times.items():

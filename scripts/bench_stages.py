@@ -110,7 +110,7 @@ def main() -> None:
         stages.run("learn site chrome", "flow", lambda pair: site_counts[pair[0]].update(pair[1]), counted)
         chrome = {site: site_chrome_keys(counts) for site, counts in site_counts.items()}
         cleaned = stages.run("strip chrome", "worker", strip, [(a, chrome.get(a.site or "", frozenset())) for a in decoded])
-        structured = stages.run("language", "worker", structure_article, cleaned)
+        structured = stages.run("language", "worker", lambda a: structure_article(a, refs=refs), cleaned)
         normalized = stages.run("names", "worker", lambda a: normalize_article(a, refs=refs), structured)
         frames = stages.run("pickle articles for the flow", "worker",
                             lambda a: pickle.dumps(replace(a, raw=b"", text=""), 5), normalized)

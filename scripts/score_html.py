@@ -25,11 +25,11 @@ sys.path.insert(0, str(ROOT))
 
 import trafilatura  # noqa: E402
 
-from scripts.score_text import load_lexicon  # noqa: E402
+from flows.seeds import load_references  # noqa: E402
 from transforms.decode import looks_like_html  # noqa: E402
 from transforms.html import extract_html  # noqa: E402
 from transforms.names import AliasTable  # noqa: E402
-from transforms.pipeline import References, StepInputs, decode_document, run_steps, structure_article  # noqa: E402
+from transforms.pipeline import StepInputs, decode_document, run_steps, structure_article  # noqa: E402
 from transforms.records import RawDocument  # noqa: E402
 
 DEFAULT_BENCH = ROOT.parent / "shared" / "bench"
@@ -43,7 +43,7 @@ def read_pages(bench_html: Path) -> dict[str, bytes]:
 
 def run_pipeline(pages: dict[str, bytes], *, chrome: bool = True) -> dict[str, object]:
     """Articles through the same functions the flow calls; format_hint is left empty so HTML is found by content."""
-    refs = References(lexicon=load_lexicon(), aliases=AliasTable.from_rows([])) if chrome else None
+    refs = replace(load_references(ROOT / "seeds"), aliases=AliasTable.from_rows([]))
     articles = {}
     for stem, raw in pages.items():
         article = decode_document(RawDocument(source_uri=f"{stem}{SUFFIX}", raw=raw))
@@ -52,7 +52,8 @@ def run_pipeline(pages: dict[str, bytes], *, chrome: bool = True) -> dict[str, o
         else:  # the extractor alone, without the plain-text second pass
             page = extract_html(article.text)
             articles[stem] = structure_article(replace(article, body=page.body, title=page.title, authors=page.authors,
-                                                       url=page.url, site=page.hostname, site_name=page.site_name))
+                                                       url=page.url, site=page.hostname, site_name=page.site_name),
+                                               refs=refs)
     return articles
 
 

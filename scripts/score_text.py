@@ -15,6 +15,7 @@ import argparse
 import json
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -23,7 +24,7 @@ sys.path.insert(0, str(ROOT))
 from flows.seeds import load_references  # noqa: E402
 from transforms.chrome import ChromeLexicon, count_line_keys, site_chrome_keys  # noqa: E402
 from transforms.names import AliasTable  # noqa: E402
-from transforms.pipeline import References, StepInputs, decode_document, run_steps  # noqa: E402
+from transforms.pipeline import StepInputs, decode_document, run_steps  # noqa: E402
 from transforms.records import RawDocument  # noqa: E402
 
 DEFAULT_BENCH = ROOT.parent / "shared" / "bench"
@@ -36,7 +37,7 @@ def load_lexicon(seeds: Path = ROOT / "seeds") -> ChromeLexicon:
 
 def predict(bench_text: Path, *, learn: bool = True) -> dict[str, str]:
     """Body per file stem, through the same functions the flow calls."""
-    refs = References(lexicon=load_lexicon(), aliases=AliasTable.from_rows([]))
+    refs = replace(load_references(ROOT / "seeds"), aliases=AliasTable.from_rows([]))
     docs = [RawDocument(source_uri=str(path), raw=path.read_bytes(), format_hint="text", folder_site=path.parent.name)
             for path in sorted(bench_text.glob("*.txt"))]
     articles = [decode_document(doc) for doc in docs]

@@ -3,10 +3,12 @@ from __future__ import annotations
 
 import ast
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
+from flows.seeds import load_references
 from transforms.chrome import ChromeLexicon
 from lxml.html import tostring
 from trafilatura.baseline import html2txt
@@ -16,12 +18,12 @@ from trafilatura.xpaths import BODY_XPATH
 from transforms.html import DEFAULT_SETTINGS, ExtractedPage, ExtractionSettings, extract_html, parse_html
 from transforms.html import _ARTICLE_BODY_RES, _article_bodies, _body_text_bound
 from transforms.names import AliasTable
-from transforms.pipeline import References, StepInputs, clean_document
+from transforms.pipeline import StepInputs, clean_document
 from transforms.records import RawDocument
 
 GOLDENS = Path(__file__).parent / "goldens" / "html"
 CASES = json.loads((GOLDENS / "cases.json").read_text(encoding="utf-8"))
-REFS = References(lexicon=ChromeLexicon.from_rows([]), aliases=AliasTable.from_rows([]))
+REFS = replace(load_references(None), lexicon=ChromeLexicon.from_rows([]), aliases=AliasTable.from_rows([]))
 FORBIDDEN_IMPORTS = {"prefect", "great_expectations", "pyarrow", "pandas", "duckdb", "polars", "os", "pathlib", "requests"}
 
 

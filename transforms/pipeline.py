@@ -17,15 +17,16 @@ from transforms.html import extract_html
 from transforms.metadata import clean_authors
 from transforms.names import AliasTable, normalize_names
 from transforms.records import Article, RawDocument
-from transforms.structure import detect_language, parse_date, parse_datetime, site_from_url
+from transforms.structure import LanguageIdentifier, detect_language, parse_date, parse_datetime, site_from_url
 
 
 @dataclass(frozen=True)
 class References:
-    """Reference data loaded once per run from seeds/ and passed to every stage."""
+    """Reference data and models, loaded once per run in flows/ (flows.seeds.load_references) and passed to every step."""
 
     lexicon: ChromeLexicon
     aliases: AliasTable
+    language: LanguageIdentifier
 
 
 @dataclass(frozen=True)
@@ -48,7 +49,9 @@ Step = Callable[[Article, StepInputs], Article]
 def clean_document(doc: RawDocument, inputs: StepInputs) -> Article:
     """A document's bytes to its cleaned, structured and normalized Article (or a quarantined one).
 
-    >>> refs = References(lexicon=ChromeLexicon.from_rows([]), aliases=AliasTable.from_rows([]))
+    >>> from flows.models import FastTextLanguageIdentifier  # flows/ loads models; transforms/ only uses them
+    >>> refs = References(lexicon=ChromeLexicon.from_rows([]), aliases=AliasTable.from_rows([]),
+    ...                   language=FastTextLanguageIdentifier())
     >>> text = "Home | World | Sport\\n\\nThe council approved the new budget on Monday after a long debate.\\n"
     >>> article = clean_document(RawDocument(source_uri="in/a.txt", raw=text.encode()), StepInputs(refs))
     >>> article.body, article.language
@@ -169,9 +172,9 @@ def html_depth(html: str) -> int:
     return deepest
 
 
-def structure_article(article: Article) -> Article:
+def structure_article(article: Article, *, refs: References) -> Article:
     """Fill the fields that derive from the cleaned body: language."""
-    return replace(article, language=article.language or detect_language(article.body))
+    return replace(article, language=article.language or detect_language(article.body, refs.language))
 
 
 def normalize_article(article: Article, *, refs: References) -> Article:
@@ -187,7 +190,7 @@ def _strip_step(article: Article, inputs: StepInputs) -> Article:
 
 
 def _language_step(article: Article, inputs: StepInputs) -> Article:
-    return structure_article(article)
+    return structure_article(article, refs=inputs.refs)
 
 
 def _names_step(article: Article, inputs: StepInputs) -> Article:

@@ -183,7 +183,6 @@ class _Vocabulary(dict):
         return value
 
 
-_VOCABULARY = _Vocabulary()
 
 
 def term_slot(term: str) -> int:
@@ -313,16 +312,32 @@ class _TermArrays:
         return self
 
 
-_TERM_ARRAYS: dict[int, _TermArrays] = {}  # id(zipf table) -> arrays; each keeps its table alive
+class WordCodes:
+    """What tokenizing has learned so far, kept from batch to batch by its owner (a :class:`StoryIndex`):
+    the number of each word seen, and per frequency table the slot and weight of those words.
 
+    A cache, not state of the result: a fresh one gives the same assignments, only slower.
+    """
 
-def _term_arrays(zipf: Mapping[str, float], ids: np.ndarray) -> _TermArrays:
-    found = _TERM_ARRAYS.get(id(zipf))
-    if found is None or found.zipf is not zipf or found.vocabulary is not _VOCABULARY:
-        if len(_TERM_ARRAYS) > 64:
-            _TERM_ARRAYS.clear()
-        found = _TERM_ARRAYS[id(zipf)] = _TermArrays(zipf, _VOCABULARY)
-    return found.covering(ids)
+    def __init__(self) -> None:
+        self.vocabulary = _Vocabulary()
+        self._term_arrays: dict[int, _TermArrays] = {}  # id(zipf table) -> arrays; each keeps its table alive
+
+    def for_batch(self) -> _Vocabulary:
+        """The vocabulary for the next batch; started afresh once it is large (word numbers live for one batch)."""
+        if len(self.vocabulary) > _MAX_CACHED_TOKENS:
+            self.vocabulary = _Vocabulary()
+            self._term_arrays.clear()
+        return self.vocabulary
+
+    def term_arrays(self, zipf: Mapping[str, float], ids: np.ndarray) -> _TermArrays:
+        """Slots and weights under ``zipf`` covering the words numbered ``ids``."""
+        found = self._term_arrays.get(id(zipf))
+        if found is None or found.zipf is not zipf or found.vocabulary is not self.vocabulary:
+            if len(self._term_arrays) > 64:
+                self._term_arrays.clear()
+            found = self._term_arrays[id(zipf)] = _TermArrays(zipf, self.vocabulary)
+        return found.covering(ids)
 
 
 _PERMUTATIONS = MinHash(num_perm=MINHASH_PERMUTATIONS, seed=MINHASH_SEED, scheme="affine32").permutations
@@ -422,17 +437,16 @@ def segment_starts(owners: np.ndarray) -> np.ndarray:
 class _Tokens:
     """A batch of bodies as one token stream: per token its document, line and folded-token hash."""
 
-    def __init__(self, bodies: Sequence[str]) -> None:
-        global _VOCABULARY
-        if len(_VOCABULARY) > _MAX_CACHED_TOKENS:  # word numbers live for one batch: safe to start over
-            _VOCABULARY = _Vocabulary()
+    def __init__(self, bodies: Sequence[str], codes: WordCodes | None = None) -> None:
+        self.codes = codes or WordCodes()
+        vocabulary = self.codes.for_batch()
         self.count = len(bodies)
         # A few bodies at a time: a commit's bodies as word lists were about 100 MB of short-lived strings.
         lengths_parts, code_parts = [np.zeros(0, dtype=np.int64)], [np.zeros(0, dtype=np.int64)]
         for start in range(0, len(bodies), _TOKENIZE_BODIES):
             lists = [body.replace("\n", f" {_BREAK} ").split() for body in bodies[start:start + _TOKENIZE_BODIES]]
             lengths_parts.append(np.fromiter(map(len, lists), dtype=np.int64, count=len(lists)))
-            code_parts.append(np.fromiter(map(_VOCABULARY.__getitem__, chain.from_iterable(lists)), dtype=np.int64,
+            code_parts.append(np.fromiter(map(vocabulary.__getitem__, chain.from_iterable(lists)), dtype=np.int64,
                                           count=int(lengths_parts[-1].sum())))
         lengths, codes = np.concatenate(lengths_parts), np.concatenate(code_parts)
         del lengths_parts, code_parts
@@ -513,7 +527,7 @@ class _Tokens:
         keep = kept_lines[self.line_of] if len(self.ids) else np.zeros(0, dtype=bool)
         titles = [(doc_.title or "").split() if TITLE_REPEAT else [] for doc_ in docs]
         lengths = np.fromiter(map(len, titles), dtype=np.int64, count=len(titles))
-        codes = np.fromiter(map(_VOCABULARY.__getitem__, chain.from_iterable(titles)), dtype=np.int64,
+        codes = np.fromiter(map(self.codes.vocabulary.__getitem__, chain.from_iterable(titles)), dtype=np.int64,
                             count=int(lengths.sum()))
         owners = np.repeat(np.arange(len(docs)), lengths)[codes >= 0]
         words = codes[codes >= 0] >> 32
@@ -525,11 +539,11 @@ class _Tokens:
         weight = np.zeros(len(ids), dtype=np.float64)
         for language in distinct:
             if len(distinct) == 1:
-                arrays = _term_arrays(zipf(language), ids)
+                arrays = self.codes.term_arrays(zipf(language), ids)
                 slot, weight = arrays.slots[ids], arrays.weights[ids]
             else:
                 mine = np.array([lang == language for lang in languages], dtype=bool)[doc]
-                arrays = _term_arrays(zipf(language), ids[mine])
+                arrays = self.codes.term_arrays(zipf(language), ids[mine])
                 slot[mine], weight[mine] = arrays.slots[ids[mine]], arrays.weights[ids[mine]]
         useful = slot >= 0
         rows, cols, weight = doc[useful], slot[useful], weight[useful]
@@ -814,6 +828,7 @@ class StoryIndex:
     """
 
     def __init__(self) -> None:
+        self._word_codes = WordCodes()  # a cache across batches (word numbers, term slots and weights)
         self._doc_ids = _Strings()
         self._titles = _Strings()
         self._story = _Column(np.int32)  # story number per article
@@ -1128,7 +1143,7 @@ class StoryIndex:
         centroid it is most similar to when that similarity reaches ``STORY_SIMILARITY``, else starts one.
         An exact duplicate is not added (the ledger records it) and gets its original's story.
         """
-        tokens = _Tokens([doc.body for doc in docs])
+        tokens = _Tokens([doc.body for doc in docs], self._word_codes)
         keys = tokens.body_key_values()
         known = self._positions_of([doc.doc_id for doc in docs]).tolist()
         stored = self._body_positions_of(keys).tolist()

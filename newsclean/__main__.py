@@ -1,0 +1,6 @@
+"""``python -m newsclean`` is the ``newsclean`` command."""
+import sys
+
+from flows.cli import main
+
+sys.exit(main())

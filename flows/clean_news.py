@@ -27,18 +27,19 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 
-from prefect import flow, task
+from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.utilities.annotations import quote
 from tqdm import tqdm
 
 from expectations.articles import ArticleValidator, SuiteInputs, validation_frame
 from flows import report as reporting
-from flows.ledger import Ledger, LedgerRow, ledger_key
+from flows.ledger import Ledger, LedgerRow
 from flows.lock import OutputLock
-from flows.seeds import load_references
+from flows.seeds import load_references, seed_warnings
 from flows.settings import crash_point, default_workers
-from flows.sources import MAX_DOCUMENT_BYTES, TOO_LARGE_RAW_KEPT, InputFile, discover, read_bytes, read_input
+from flows.reading import BatchReader, ReadBatch
+from flows.sources import MAX_DOCUMENT_BYTES, InputFile, discover
 from flows.state import DOCUMENTS_KEY, BatchSites, SiteLineCounts
 from flows.stories import StoryBatch, StorySession
 from flows.store import (ARTICLES, QUARANTINE, Store, article_row, publish_staged, quarantine_row, recover_staged,
@@ -90,51 +91,16 @@ class Opaque:
 
 
 @dataclass
-class ReadBatch:
-    docs: list[RawDocument]
-    ledger_rows: list[LedgerRow]
-    unchanged_content: int = 0  # files whose stat changed but whose bytes did not
-
-
-@dataclass
 class CleanedBatch:
     articles: list[Article]
     site_counts: dict[str, Counter] = field(default_factory=dict)  # line keys this batch added, per site
     seconds: dict[str, float] = field(default_factory=dict)  # wall time of decode and clean in the workers
 
 
-def plan_batches(files: list[InputFile], *, batch_size: int, max_bytes: int = MAX_BATCH_BYTES) -> list[list[InputFile]]:
-    """Consecutive groups of at most ``batch_size`` files and about ``max_bytes`` bytes."""
-    batches: list[list[InputFile]] = []
-    current: list[InputFile] = []
-    size = 0
-    for item in files:
-        if current and (len(current) >= batch_size or size + item.size > max_bytes):
-            batches.append(current)
-            current, size = [], 0
-        current.append(item)
-        size += item.size
-    if current:
-        batches.append(current)
-    return batches
-
-
 @task(name="read", **_TASK)
-def read_batch(files: list[InputFile], ledger: Ledger, max_document_bytes: int) -> ReadBatch:
-    """The documents of files that are new or changed, and the ledger rows for every file of the batch."""
-    batch = ReadBatch(docs=[], ledger_rows=[])
-    for item in files:
-        key = ledger_key(item)
-        data = None if item.problem else read_bytes(item)  # read once: hashed here, parsed by read_input
-        digest = hashlib.sha256(data).hexdigest() if isinstance(data, bytes) else ""
-        if digest and ledger.same_content(key, digest):
-            batch.unchanged_content += 1
-            batch.ledger_rows.append(LedgerRow(key, item.size, item.mtime_ns, digest, 0))
-            continue
-        docs = [_limit_size(doc, max_document_bytes) for doc in read_input(item, data, digest)]
-        batch.docs.extend(docs)
-        batch.ledger_rows.append(LedgerRow(key, item.size, item.mtime_ns, digest, len(docs)))
-    return batch
+def read_batch(reader: BatchReader) -> ReadBatch:
+    """The next batch of documents of files that are new or changed, and the ledger rows of the files it ends."""
+    return reader.next_batch()
 
 
 @task(name="clean", **_TASK)
@@ -262,6 +228,8 @@ def clean_news(sources: list[str], out: str = "data", seeds: str | None = None,
     run_id = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:6]
     ingested_at = datetime.now(timezone.utc)
     refs = load_references(seeds)
+    for message in seed_warnings(seeds):  # allowed, probably wrong: said in the run's log
+        get_run_logger().warning(message)
     root = Store.open(out)
     with OutputLock(root, wait=wait):
         recovered = recover_staged(root)
@@ -359,10 +327,12 @@ def _process(todo: list[InputFile], *, store: Store, ledger: Ledger, refs: Refer
     gc.freeze()
     gc.disable()
     try:
-        batches = plan_batches(todo, batch_size=min(batch_size, CLEAN_BATCH_DOCS))
-        for number, files in enumerate(batches):
+        reader = BatchReader(todo, ledger, max_docs=min(batch_size, CLEAN_BATCH_DOCS), max_bytes=MAX_BATCH_BYTES,
+                             max_document_bytes=max_document_bytes)
+        for number in itertools.count():
             with totals.timed("read"):
-                read = read_batch(quote(files), quote(ledger), max_document_bytes)
+                read = read_batch(quote(reader))
+            files = read.files
             totals.read += len(read.docs)
             totals.input_bytes += sum(len(doc.raw) for doc in read.docs)
             totals.unchanged_content += read.unchanged_content
@@ -381,10 +351,13 @@ def _process(todo: list[InputFile], *, store: Store, ledger: Ledger, refs: Refer
             pending.append((number, files, read, future))
             ready.extend(finished)
             del finished  # the batches live in `ready` until committed, and no longer
-            # Commit once enough input files wait, and before the last batch is cleaned, so that the work left
-            # after the workers stop (one batch's commit) stays small.
-            if sum(len(batch_files) for _, batch_files, _, _ in ready) >= batch_size or number == len(batches) - 1:
+            # Commit once enough input files (or documents: a .jsonl holds many) wait, and before the last batch
+            # is cleaned, so that the work left after the workers stop (one batch's commit) stays small.
+            if sum(max(len(batch_files), len(cleaned.articles)) for _, batch_files, _, cleaned in ready) >= batch_size \
+                    or reader.done:
                 commit_ready()
+            if reader.done:
+                break
         while pending:
             ready.append(finish_oldest())
         commit_ready()
@@ -541,12 +514,6 @@ def _release_free_memory() -> None:
 def _failed(doc: RawDocument, reason: str) -> Article:
     """A quarantined article for a document the workers could not finish (timeout, crash, error)."""
     return replace(decode_document(replace(doc, read_error=reason)), quarantine_stage="clean")
-
-
-def _limit_size(doc: RawDocument, max_bytes: int) -> RawDocument:
-    if doc.read_error or len(doc.raw) <= max_bytes:
-        return doc
-    return replace(doc, raw=doc.raw[:TOO_LARGE_RAW_KEPT], read_error="too_large", sha256="")
 
 
 def _refs_key(refs: References) -> str:

@@ -215,7 +215,7 @@ def _flow_parameters(args: argparse.Namespace) -> dict:
 def _run(args: argparse.Namespace) -> int:
     from flows.clean_news import clean_news
     from flows.lock import OutputLocked
-    from flows.seeds import SeedError, load_references
+    from flows.seeds import SeedError, load_references, seed_warnings
 
     # A broken seeds table, a bad --out or a busy output is named at once, not after Prefect's start-up and
     # its traceback of the failed flow run.
@@ -225,9 +225,12 @@ def _run(args: argparse.Namespace) -> int:
         return 2
     try:
         load_references(args.seeds)
+        seed_warnings_found = seed_warnings(args.seeds)
     except SeedError as error:
         print(f"newsclean: {error}", file=sys.stderr)
         return 2
+    for message in seed_warnings_found:
+        print(f"newsclean: warning: {message}", file=sys.stderr)
     if not args.wait:
         from flows.lock import current_holder, locked_message
         from flows.store import Store

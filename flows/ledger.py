@@ -23,7 +23,7 @@ import pyarrow as pa
 import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
-from flows.sources import InputFile
+from flows.sources import InputFile, display_path
 from flows.store import Store
 
 LEDGER_DIR = ("state", "ledger")
@@ -52,7 +52,7 @@ def ledger_key(item: InputFile, cwd: str | None = None) -> str:
 
     Plain string joining, not ``Path.absolute()``: this runs once per input on every run (100,000 calls).
     """
-    path = item.location
+    path = display_path(item.location)  # valid Unicode, as the Parquet column needs
     return path if os.path.isabs(path) else os.path.join(cwd or os.getcwd(), path)
 
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import csv
+import io
 import os
 from functools import lru_cache
 from pathlib import Path
@@ -38,7 +39,7 @@ def read_seed_table(path: Path) -> list[dict[str, str]]:
     """Rows of a seed CSV; the first column is the key and must be non-empty and unique."""
     if not path.is_file():
         raise SeedError(f"{path}: seed table not found; restore it from git or point --seeds at a folder that has it")
-    with path.open(newline="", encoding="utf-8") as handle:
+    with io.StringIO(_utf8_text(path), newline="") as handle:
         reader = csv.DictReader(handle)
         if not reader.fieldnames or "note" not in reader.fieldnames:
             raise SeedError(f"{path}: the header must name the columns and include `note`")
@@ -60,6 +61,63 @@ def read_seed_table(path: Path) -> list[dict[str, str]]:
     if not rows:
         raise SeedError(f"{path}: no rows; add at least one or restore the file from git")
     return rows
+
+
+def _utf8_text(path: Path) -> str:
+    """The file's text: UTF-8, with or without the byte order mark spreadsheets write; else a SeedError with
+    the line of the first byte that is not UTF-8 and how to convert the file."""
+    data = path.read_bytes()
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = data[:error.start].count(b"\n") + 1
+        byte = data[error.start]
+        guess = data.decode("cp1252", errors="replace").splitlines()[line - 1][:60]
+        raise SeedError(
+            f"{path}:{line}: not UTF-8 (byte 0x{byte:02x}; read as Windows-1252/Latin-1 the line is {guess!r}); "
+            f"save the file as UTF-8 (a spreadsheet's \"CSV UTF-8\"), or convert it: "
+            f"iconv -f cp1252 -t utf-8 {path.name} > {path.stem}.utf8.csv && mv {path.stem}.utf8.csv {path.name}"
+        ) from None
+
+
+# A single-word spelling whose lower-case form is at least this frequent in English (wordfreq's Zipf scale:
+# "may" 6.0, "march" 5.3, "china" 5.1; "france" 4.9, "turkey" 4.6) is a dictionary word as often as a name.
+COMMON_WORD_ZIPF = 5.0
+
+
+def alias_warnings(rows: list[dict[str, str]], *, source: str = "aliases.csv") -> list[str]:
+    """Rows whose spellings will match ordinary text: one letter ("A"), or a common English word ("May").
+
+    >>> found = alias_warnings([{"alias": "May", "canonical": "Theresa May"}, {"alias": "A", "canonical": "Austria"},
+    ...                         {"alias": "Kiev", "canonical": "Kyiv"}, {"alias": "U.S.", "canonical": "US"}])
+    >>> [message.split(" is ")[0] for message in found]
+    ["aliases.csv:2: 'May'", "aliases.csv:3: 'A'"]
+    """
+    from flows.stories import zipf_table  # wordfreq's English list, cached as arrays (1 ms, not 1 s, per run)
+
+    english = zipf_table("en")
+    found = []
+    for line, row in enumerate(rows, start=2):
+        for spelling in dict.fromkeys((row.get("alias") or "", row.get("canonical") or "")):
+            letters = spelling.replace(".", "").strip()
+            if len(letters) == 1:
+                found.append(f"{source}:{line}: {spelling!r} is a single letter: every {spelling!r} in a text will "
+                             f"count as {row.get('canonical')!r}; use a longer spelling or delete the row")
+            elif " " not in letters and not letters.isupper() and letters:
+                zipf = english.get(letters.lower(), 0.0)
+                if zipf >= COMMON_WORD_ZIPF:
+                    found.append(f"{source}:{line}: {spelling!r} is also a common English word (wordfreq Zipf "
+                                 f"{zipf:.1f}): every {spelling!r} in a text, a sentence's first word included, "
+                                 f"will count as {row.get('canonical')!r}; prefer a longer spelling (a full name)")
+    return found
+
+
+@lru_cache(maxsize=8)
+def seed_warnings(folder: str | Path | None = None) -> tuple[str, ...]:
+    """What in the seed tables is allowed but probably wrong (see :func:`alias_warnings`)."""
+    root = seeds_dir(folder)
+    return tuple(message for name in ALIAS_FILES
+                 for message in alias_warnings(read_seed_table(root / name), source=str(root / name)))
 
 
 @lru_cache(maxsize=8)

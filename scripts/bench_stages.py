@@ -85,8 +85,7 @@ def main() -> None:
     key_cache: dict[str, str] = {}
 
     def read(item):
-        data = read_bytes(item)
-        return list(read_input(item, data, hashlib.sha256(data).hexdigest()))[0]
+        return list(read_input(item))[0]
 
     def strip(pair):
         article, chrome = pair

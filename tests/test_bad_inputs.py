@@ -15,6 +15,7 @@ import pyarrow.dataset as ds
 import pytest
 
 from tests.conftest import ROOT, SHARED
+from tests.test_sources import deny_reading
 
 GOLDENS = ROOT / "tests" / "goldens" / "bad_inputs"
 CASES = json.loads((GOLDENS / "cases.json").read_text(encoding="utf-8"))["cases"]
@@ -93,15 +94,8 @@ def bad_run(prefect_harness, tmp_path_factory):
     unreadable = bad / "unreadable.txt"
     # Tests run as root, and root reads a chmod 000 file anyway (CAP_DAC_OVERRIDE). So the kernel's
     # answer to a normal user is simulated here; test_sources.py checks the real one as user `nobody`.
-    real_read_bytes = Path.read_bytes
-
-    def read_bytes(self):
-        if self == unreadable:
-            raise PermissionError(13, "Permission denied", str(self))
-        return real_read_bytes(self)
-
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(Path, "read_bytes", read_bytes)
+        deny_reading(patch, unreadable)
         summary = clean_news(sources=[str(SHARED / "seeds"), str(bad)], out=str(base / "out"))
     placed: dict[str, list[tuple[str, dict]]] = {}
     for table in ("articles", "quarantine"):

@@ -20,6 +20,19 @@ def _docs(folder: Path) -> dict[str, object]:
             for doc in read_sources([folder])}
 
 
+def deny_reading(monkeypatch, *paths: Path) -> None:
+    """The kernel's answer to a normal user opening a chmod 000 file, for ``paths`` (tests run as root, which
+    reads anything; test_permission_denied_for_real_as_user_nobody checks the real one)."""
+    denied, real_open = {str(path) for path in paths}, os.open
+
+    def guarded_open(path, flags, *args, **kwargs):
+        if not isinstance(path, int) and os.fsdecode(path) in denied:
+            raise PermissionError(13, "Permission denied", os.fsdecode(path))
+        return real_open(path, flags, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", guarded_open)
+
+
 def test_symlink_outside_source_is_listed_not_followed(tmp_path):
     source, outside = tmp_path / "source", tmp_path / "outside"
     source.mkdir(), outside.mkdir()
@@ -67,7 +80,7 @@ def test_unknown_extensions_are_skipped_in_folders_but_taken_when_named(tmp_path
 def test_permission_denied_simulated_for_root(tmp_path, monkeypatch):
     path = tmp_path / "locked.txt"
     path.write_bytes(PROSE)
-    monkeypatch.setattr(Path, "read_bytes", lambda self: (_ for _ in ()).throw(PermissionError(13, "denied")))
+    deny_reading(monkeypatch, path)
     [doc] = read_input(discover([tmp_path])[0])
     assert doc.read_error == "unreadable: permission denied" and doc.raw == b""
 

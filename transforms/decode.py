@@ -165,6 +165,10 @@ def _decode_bytes(raw: bytes, repairs: list[str]) -> str:
         return raw.decode("utf-8")
     except UnicodeDecodeError:
         pass
+    text = _mostly_utf8(raw)
+    if text is not None:
+        repairs.append("replaced_undecodable")
+        return text
     if sample.count(b"\x00") > len(sample) // 10:
         raise DecodeError("binary", "more than 10% NUL bytes and no UTF-16 byte order mark")
     encoding = _legacy_charset(sample)
@@ -177,6 +181,25 @@ def _decode_bytes(raw: bytes, repairs: list[str]) -> str:
         repairs.append("replaced_undecodable")
     repairs.append(f"charset:{encoding}")
     return text
+
+
+def _mostly_utf8(raw: bytes) -> str | None:
+    """UTF-8 with a few bytes that are not (a character cut in two, a stray byte of another charset), decoded
+    as UTF-8 with those bytes replaced by U+FFFD; None when the bytes are in a legacy charset.
+
+    Decoding the whole text as cp1252 for a few bad bytes would turn every other accented letter into
+    mojibake. In a legacy charset a valid UTF-8 multi-byte sequence is a rare accident (an accented capital
+    followed by a punctuation byte), so the text counts as UTF-8 when its valid multi-byte characters
+    outnumber its invalid bytes.
+
+    >>> _mostly_utf8("Erdoğan’s café".encode() + b"\\xff"), _mostly_utf8("Café à la carte".encode("cp1252"))
+    ('Erdoğan’s café\\ufffd', None)
+    """
+    text = raw.decode("utf-8", errors="replace")
+    bad = text.count("\ufffd") - raw.count("\ufffd".encode())
+    non_ascii = len(text) - len(text.encode("ascii", errors="ignore"))
+    valid = non_ascii - text.count("\ufffd")
+    return text if valid > bad else None
 
 
 def _bomless_utf16(sample: bytes) -> str | None:

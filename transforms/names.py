@@ -18,6 +18,10 @@ How the alias table (seeds/aliases.csv: ``alias, canonical, kind, note``) reads:
 
 Matching is one Aho-Corasick pass per document over the NFC text: case-sensitive, leftmost-longest, on word
 boundaries. An apostrophe (' ’ ʼ) ends a word, so "Zelenskyʼs" is Zelensky plus a possessive that stays.
+Before matching, ``body_normalized`` folds spellings that differ only in look-alike characters: ǧ is ğ
+(Erdoǧan), and a Latin word with Cyrillic look-alike letters in it (Zеlensky with a Cyrillic е) is written in
+Latin letters. A name's possessive is written with ' (Zelensky's, Zelensky’s and Zelenskyʼs read as one).
+Nothing inside a URL, an e-mail address or an @handle is rewritten (``kiev.ua/Kiev/news`` stays).
 """
 from __future__ import annotations
 
@@ -40,6 +44,25 @@ KINDS = frozenset({"person", "country", "place", "organization", IGNORE})
 # become ', odd spaces a plain space, so a table row written with one form matches every form.
 _MATCH_VIEW = (("’", "'"), ("ʼ", "'"), ("\u00a0", " "), ("\u2007", " "), ("\u2009", " "), ("\u200a", " "),
                ("\u202f", " "))
+# Letters that look alike and stand for one another in scraped text, folded in ``body_normalized`` (one
+# character for one). ǧ (g with caron) is a frequent stand-in for Turkish ğ (g with breve).
+_LOOKALIKE_LETTERS = (("ǧ", "ğ"), ("Ǧ", "Ğ"))
+# Cyrillic letters drawn like Latin ones, as they turn up inside Latin words (a keyboard switched mid-word,
+# or a spam filter dodged). Only a word that also holds Latin letters and no other Cyrillic is rewritten.
+_CYRILLIC_LOOKALIKES = dict(zip("АВЕКМНОРСТХаеорсухіјѕ", "ABEKMHOPCTXaeopcyxijs"))
+# A Latin letter next to a Cyrillic one: only a text that has one is searched word by word (and only a text with
+# Cyrillic in it is searched for one: a search for one character class is several times cheaper).
+_CYRILLIC = re.compile("[\u0400-\u04ff]")
+_SCRIPT_SEAM = re.compile("[A-Za-z][\u0400-\u04ff]|[\u0400-\u04ff][A-Za-z]")
+_WORD = re.compile(r"[^\W\d_]+")
+# A whitespace-delimited token holding a name is an address, where names are never rewritten, when it has a
+# scheme or "www.", an @ (e-mail address, handle), or starts with a host name (a lowercase top-level domain
+# after a dot, then a path or the end): kiev.ua/Kiev/news, Kiev.ua; not "Kiev." or "U.S.".
+_ADDRESS_MARKS = ("://", "@", "www.")
+_BARE_HOST = re.compile(r"[\w-]+(?:\.[\w-]+)*\.[a-z]{2,24}(?:/|\W*$)")
+_TOKEN_OPENERS = "([{<\"'‘“«"
+_SPACE = re.compile(r"\s")
+_ADDRESS_REACH = 256  # characters looked at either side of a name for the token around it
 # An abbreviation that loses its dot (U.S. -> US) keeps it where it also ends the sentence: before a line
 # break, at the end, or before a word that starts sentences and is rarely capitalised inside one.
 _SENTENCE_STARTERS = frozenset(
@@ -164,7 +187,7 @@ def normalize_names(text: str, *, aliases: AliasTable) -> NormalizedText:
     ...                               {"alias": "U.S.", "canonical": "US", "kind": "country"}])
     >>> out = normalize_names("Recep Tayyip Erdog\\u0306an met Erdogan’s U.S. envoy, then left the U.S.", aliases=table)
     >>> out.text
-    'Recep Tayyip Erdogan met Erdogan’s US envoy, then left the US.'
+    "Recep Tayyip Erdogan met Erdogan's US envoy, then left the US."
     >>> out.entities
     (Entity(name='Erdogan', kind='person', mentions=2), Entity(name='US', kind='country', mentions=2))
     >>> out.rewrites
@@ -172,6 +195,7 @@ def normalize_names(text: str, *, aliases: AliasTable) -> NormalizedText:
     """
     if not unicodedata.is_normalized("NFC", text):
         text = unicodedata.normalize("NFC", text)
+    text = fold_lookalikes(text)
     if aliases.automaton is None:
         return NormalizedText(text, (), ())
     view = _match_view(text)
@@ -186,6 +210,9 @@ def normalize_names(text: str, *, aliases: AliasTable) -> NormalizedText:
             written += "."
         pieces += (text[last:start], written)
         last = stop
+        if name.kind != IGNORE and _curly_possessive(text, view, stop):
+            pieces.append("'")  # Zelensky’s and Zelenskyʼs are written Zelensky's
+            last = stop + 1
         if name.kind != IGNORE:
             mentions[(name.entity, name.kind)] += 1
         if original != written:
@@ -198,12 +225,61 @@ def normalize_names(text: str, *, aliases: AliasTable) -> NormalizedText:
     return NormalizedText("".join(pieces), entities, tuple((v, c, n) for (v, c), n in sorted(rewrites.items())))
 
 
+def _curly_possessive(text: str, view: str, stop: int) -> bool:
+    """Whether the name ending at ``stop`` is followed by a possessive written with ’ or ʼ ("Kyiv’s")."""
+    return (text[stop:stop + 1] in ("’", "ʼ") and view[stop + 1:stop + 2] == "s"
+            and (stop + 2 == len(view) or not _is_word(view[stop + 2])))
+
+
+def fold_lookalikes(text: str) -> str:
+    """``text`` with look-alike spellings made one, character for character (offsets stay valid).
+
+    >>> fold_lookalikes("Erdoǧan’s ‘quoted’ words")
+    'Erdoğan’s ‘quoted’ words'
+    >>> fold_lookalikes("Zеlensky in Київ")  # a Cyrillic е inside a Latin word; a Cyrillic word stays
+    'Zelensky in Київ'
+    """
+    for char, replacement in _LOOKALIKE_LETTERS:
+        if char in text:
+            text = text.replace(char, replacement)
+    if _CYRILLIC.search(text) and _SCRIPT_SEAM.search(text):
+        text = _WORD.sub(_latin_if_mixed, text)
+    return text
+
+
+def _latin_if_mixed(match: re.Match) -> str:
+    word = match.group()
+    if not _SCRIPT_SEAM.search(word):
+        return word
+    if not all(char in _CYRILLIC_LOOKALIKES for char in word if "\u0400" <= char <= "\u04ff"):
+        return word  # a Cyrillic letter no Latin one looks like: not a look-alike, leave the word alone
+    return "".join(_CYRILLIC_LOOKALIKES.get(char, char) for char in word)
+
+
+def in_address(view: str, start: int, stop: int) -> bool:
+    """Whether ``view[start:stop]`` lies in a URL, an e-mail address or an @handle (its whitespace-delimited token).
+
+    >>> text = "See kiev.ua/Kiev/news, https://x.example/Kiev, Kiev@mail.example or @Kiev; Kiev. Kyiv/Kiev"
+    >>> [in_address(text, m.start(), m.end()) for m in re.finditer("Kiev", text)]
+    [True, True, True, True, False, False]
+    """
+    low = max(0, start - _ADDRESS_REACH)  # a bounded look back: tokens are short, documents long
+    left = max(view.rfind(" ", low, start), view.rfind("\n", low, start), view.rfind("\t", low, start), low - 1) + 1
+    after = _SPACE.search(view, stop, stop + _ADDRESS_REACH)
+    token = view[left:after.start() if after else stop + _ADDRESS_REACH]
+    if any(mark in token for mark in _ADDRESS_MARKS):
+        return True
+    return _BARE_HOST.match(token.lstrip(_TOKEN_OPENERS)) is not None
+
+
 def _find_names(view: str, aliases: AliasTable) -> list[tuple[int, int, _Name]]:
-    """Leftmost-longest table spellings in ``view`` that stand on word boundaries."""
+    """Leftmost-longest table spellings in ``view`` that stand on word boundaries, outside URLs, e-mail
+    addresses and handles."""
     found = []
     for end, (length, key, name) in aliases.automaton.iter(view):
         start, stop = end - length + 1, end + 1
-        if _on_boundaries(view, start, stop) and not (name.shoutable and _shouted(view, start, stop, aliases)):
+        if (_on_boundaries(view, start, stop) and not (name.shoutable and _shouted(view, start, stop, aliases))
+                and not in_address(view, start, stop)):
             found.append((start, -stop, key, name))
     found.sort(key=lambda hit: (hit[0], hit[1]))
     chosen, position = [], 0
@@ -262,7 +338,7 @@ def _match_view(text: str) -> str:
 
 def _key(name: str) -> str:
     """A spelling as the matcher sees it: NFC, apostrophes and spaces folded."""
-    return _match_view(unicodedata.normalize("NFC", name.strip()))
+    return _match_view(fold_lookalikes(unicodedata.normalize("NFC", name.strip())))
 
 
 def _row(raw: Mapping[str, str], at: str) -> _Row:

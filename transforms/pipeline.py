@@ -74,8 +74,11 @@ def run_steps(article: Article, inputs: StepInputs, steps: tuple[tuple[str, Step
 def decode_document(doc: RawDocument) -> Article:
     """Bytes to an Article with decoded text and known input format, or a quarantined one."""
     base = Article(doc_id=doc.doc_id, source_uri=doc.source_uri, input_format=doc.format_hint or "text", raw=doc.raw,
-                   url=doc.url, title=doc.title, site=document_site(doc),
-                   published=parse_date(doc.published), published_at=parse_datetime(doc.published))
+                   url=doc.url, title=doc.title, site=document_site(doc), repairs=doc.repairs)
+    try:  # a date no parser expected must cost this document its date, never the run
+        base = replace(base, published=parse_date(doc.published), published_at=parse_datetime(doc.published))
+    except Exception as error:  # noqa: BLE001 (dateutil raises more than ValueError on hostile strings)
+        base = replace(base, repairs=base.repairs + (f"published_unparsed: {type(error).__name__}",))
     if doc.read_error:
         return _quarantine(base, "read", doc.read_error)
     markup = looks_like_html(doc.raw[:4096])
@@ -84,14 +87,18 @@ def decode_document(doc: RawDocument) -> Article:
     except DecodeError as error:
         return _quarantine(base, "read", error.reason)
     is_html = markup or (doc.format_hint == "html" and "<" in text)
-    return replace(base, text=text, repairs=repairs, input_format="html" if is_html else "text")
+    return replace(base, text=text, repairs=base.repairs + repairs, input_format="html" if is_html else "text")
 
 
 def document_site(doc: RawDocument) -> str | None:
     """The site a document is filed under before cleaning: as given, else the URL's host, else its folder.
 
+    Never raises: the flow calls it outside the per-document error handling (a malformed URL has no host).
+
     >>> document_site(RawDocument(source_uri="in/kyiv/a.txt", raw=b"", url="https://www.kyivpost.com/x"))
     'kyivpost.com'
+    >>> document_site(RawDocument(source_uri="in/kyiv/a.txt", raw=b"", url="http://[::1/x", folder_site="kyiv"))
+    'kyiv'
     """
     return doc.site or site_from_url(doc.url) or doc.folder_site
 

@@ -30,6 +30,7 @@ class RawDocument:
     title: str | None = None
     read_error: str | None = None
     sha256: str = ""  # hex SHA-256 of ``raw`` when the reader has hashed the bytes already (the ledger does)
+    repairs: tuple[str, ...] = ()  # what the reader made valid (a file name or field that was not valid Unicode)
 
     @cached_property  # hashed once, in the reading process; the value travels with the pickled document
     def doc_id(self) -> str:
@@ -40,6 +41,8 @@ class RawDocument:
         """
         if self.read_error and not self.raw:
             return content_id(f"unreadable:{self.source_uri}".encode())
+        if self.read_error == "too_large":  # only the start was read: two big files may share it
+            return content_id(f"too_large:{self.source_uri}:".encode() + self.raw)
         return self.sha256[:32] if self.sha256 else content_id(self.raw)
 
 

@@ -88,12 +88,15 @@ def parse_datetime(value: str | None) -> datetime | None:
 def site_from_url(url: str | None) -> str | None:
     """The URL's host without a leading ``www.``.
 
-    >>> site_from_url("https://www.kyivpost.com/post/123")
-    'kyivpost.com'
+    >>> site_from_url("https://www.kyivpost.com/post/123"), site_from_url("http://[::1/x")
+    ('kyivpost.com', None)
     """
     if not url:
         return None
-    host = urlsplit(url if "//" in url else f"//{url}").hostname
+    try:
+        host = urlsplit(url if "//" in url else f"//{url}").hostname
+    except ValueError:  # "http://[::1/x": a malformed host is no host
+        return None
     if not host:
         return None
     return host[4:] if host.startswith("www.") else host

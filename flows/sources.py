@@ -303,6 +303,12 @@ def read_input(item: InputFile, *, max_document_bytes: int = MAX_DOCUMENT_BYTES)
     return FileRead(item, max_document_bytes).documents_of()
 
 
+def read_jsonl_data(uri: str, data: bytes, *, max_document_bytes: int = MAX_DOCUMENT_BYTES) -> Iterator[RawDocument]:
+    """The documents of .jsonl bytes held in memory (the Python API's documents), read as a file's lines are."""
+    site = os.path.basename(os.path.dirname(uri)) or None
+    return _read_jsonl(uri, io.BytesIO(data), site, max_document_bytes)
+
+
 def read_bytes(item: InputFile, max_bytes: int = MAX_DOCUMENT_BYTES) -> bytes | OSError:
     """Up to ``max_bytes`` of the file's bytes, or the error that kept us from them."""
     try:

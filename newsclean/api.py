@@ -98,7 +98,7 @@ def version() -> str:
 
 def _raw_documents(documents: Iterable[str | Mapping[str, Any]]):
     """The documents as RawDocuments, read the way a run reads a .jsonl file (the same checks and reasons)."""
-    from flows.sources import InputFile, read_input
+    from flows.sources import read_jsonl_data
 
     lines = []
     for document in documents:
@@ -107,9 +107,9 @@ def _raw_documents(documents: Iterable[str | Mapping[str, Any]]):
         elif not isinstance(document, Mapping):
             raise TypeError(f"a document is a str or a mapping with `text` or `html`, not {type(document).__name__}")
         fields = {name: document[name] for name in _DOCUMENT_FIELDS if document.get(name) is not None}
-        lines.append(json.dumps(fields, default=str, ensure_ascii=False))
-    data = "\n".join(lines).encode("utf-8", errors="surrogatepass")
-    docs = list(read_input(InputFile(MEMORY_URI, len(data), 0), data=data))
+        lines.append(json.dumps(fields, default=str))  # ASCII: a lone surrogate travels as \ud800, made valid there
+    data = "\n".join(lines).encode("ascii")
+    docs = list(read_jsonl_data(MEMORY_URI, data))
     assert len(docs) == len(lines)  # _read_jsonl skips only blank lines, and json.dumps writes none
     return docs
 

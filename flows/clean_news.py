@@ -16,6 +16,7 @@ import hashlib
 import itertools
 import os
 import pickle
+import shutil
 import sys
 import tempfile
 import threading
@@ -175,7 +176,7 @@ def validate_batch(articles: list[Article], validator: "LazyValidator", ingested
     """Rows failing a critical expectation go to quarantine with the names of what they failed."""
     candidates = [a for a in articles if not a.quarantined]
     rows = [article_row(a, ingested_at=ingested_at, run_id=run_id) for a in candidates]
-    outcome = validator.validate(validation_frame(rows)) if rows else None
+    outcome = validator.validate(validation_frame(rows), run_name=run_id) if rows else None
     good, bad = [], [a for a in articles if a.quarantined]
     for index, (article, row) in enumerate(zip(candidates, rows)):
         if index in outcome.critical:
@@ -436,13 +437,15 @@ class RunTotals:
 class LazyValidator:
     """The GX validator, built on first use: importing GX costs about 3 s, and a run with nothing new needs none.
 
-    GX writes Data Docs to a local folder only; for an object store they are built in a temporary
-    folder and copied to DIR/reports/data_docs.
+    Its GX project is DIR/gx and its Data Docs DIR/reports/data_docs (see ``expectations.articles``). GX
+    works on local folders only: for an object store both are copied down to a temporary build folder
+    first and copied back up after the Data Docs are built.
     """
 
     def __init__(self, inputs: SuiteInputs, store: Store):
         self.inputs, self.store = inputs, store
-        self.docs_dir = store.path("reports", "data_docs") if store.is_local else tempfile.mkdtemp(prefix="newsclean-docs-")
+        self.project_root = store.root if store.is_local else tempfile.mkdtemp(prefix="newsclean-gx-")
+        self.docs_dir = os.path.join(self.project_root, reporting.REPORTS, reporting.DATA_DOCS)
         self._validator: ArticleValidator | None = None
         self._preparing: threading.Thread | None = None
 
@@ -453,26 +456,26 @@ class LazyValidator:
 
     def _build(self) -> None:
         if self._validator is None:
-            self._validator = ArticleValidator(self.inputs, docs_dir=self.docs_dir)
+            if not self.store.is_local:
+                reporting.copy_gx_project(self.store, self.project_root, down=True)
+            self._validator = ArticleValidator(self.inputs, docs_dir=self.docs_dir, project_root=self.project_root)
 
-    def validate(self, frame):
+    def _ready(self) -> ArticleValidator:
         if self._preparing is not None:
             self._preparing.join()
             self._preparing = None
         self._build()
-        return self._validator.validate(frame)
+        return self._validator
+
+    def validate(self, frame, *, run_name: str | None = None):
+        return self._ready().validate(frame, run_name=run_name)
 
     def build_docs(self) -> None:
-        if self._preparing is not None:
-            self._preparing.join()
-        if self._validator is None:
-            return
-        self._validator.build_docs()
+        """Data Docs with this run's validation results (and the suite page even when nothing was validated)."""
+        self._ready().build_docs()
         if not self.store.is_local:
-            import pyarrow.fs as pafs
-
-            pafs.copy_files(self.docs_dir, self.store.path("reports", "data_docs"),
-                            source_filesystem=pafs.LocalFileSystem(), destination_filesystem=self.store.filesystem)
+            reporting.copy_gx_project(self.store, self.project_root, down=False)
+            shutil.rmtree(self.project_root, ignore_errors=True)
 
 
 def suite_inputs(refs: References) -> SuiteInputs:

@@ -27,6 +27,7 @@ from flows.store import ARTICLES, ARTICLES_SCHEMA, QUARANTINE, Store
 
 REPORTS = "reports"
 DATA_DOCS = "data_docs"
+GX_PROJECT = "gx"  # the GX project (suite, Checkpoint, validation results) under the output
 TOP_N = 15  # rows in the per-site, per-rule and entity tables and charts
 QUARANTINE_LISTED = 200  # quarantined documents listed one by one in the HTML report
 # Columns read back for the figures; bodies and raw bytes are not needed (word_count gives body length).
@@ -141,16 +142,40 @@ def _filled(batch: pa.RecordBatch, columns: list[str]) -> dict[str, int]:
     return filled
 
 
-def reconcile(summary: dict, facts: dict) -> dict:
-    """Do the counts add up, in the summary and against the stored rows?"""
+def reconcile(summary: dict, facts: dict, *, replaced_by: str | None = None) -> dict:
+    """Do the counts add up, in the summary and against the stored rows?
+
+    A run whose rows a later ``--full`` run replaced (``replaced_by``) has no rows under its id any more:
+    only its own counts are checked.
+    """
     accounted = summary["written"] + summary["quarantined"] + summary.get("already_stored", 0)
+    read_ok = summary["read"] == accounted
+    if replaced_by:
+        return {"read_accounted": read_ok, "articles_match": None, "quarantine_match": None,
+                "replaced_by": replaced_by, "ok": read_ok}
     return {
-        "read_accounted": summary["read"] == accounted,
+        "read_accounted": read_ok,
         "articles_match": summary["written"] == facts["articles_rows"],
         "quarantine_match": summary["quarantined"] == facts["quarantine_rows"],
-        "ok": summary["read"] == accounted and summary["written"] == facts["articles_rows"]
+        "ok": read_ok and summary["written"] == facts["articles_rows"]
         and summary["quarantined"] == facts["quarantine_rows"],
     }
+
+
+def replaced_by_full_runs(summaries: dict[str, dict]) -> dict[str, str]:
+    """Runs whose rows a later ``--full`` run replaced (it rebuilds the tables from the inputs under its own
+    run id): run id -> the id of that full run. Run ids sort by their start time.
+
+    >>> replaced_by_full_runs({"1-a": {}, "2-b": {"full": True}, "3-c": {}, "4-d": {"full": True}, "5-e": {}})
+    {'1-a': '2-b', '2-b': '4-d', '3-c': '4-d'}
+    """
+    full_runs = sorted(run_id for run_id, summary in summaries.items() if summary.get("full"))
+    replaced = {}
+    for run_id in sorted(summaries):
+        later = next((full for full in full_runs if full > run_id), None)
+        if later:
+            replaced[run_id] = later
+    return replaced
 
 
 # --- charts ------------------------------------------------------------------------------------
@@ -292,9 +317,9 @@ def report_html(summary: dict, facts: dict, images: dict[str, str], rules: list[
     rewrites = "".join(f"<tr><td>{e(r['variant'])}</td><td>{e(r['canonical'])}</td><td class=n>{r['count']:,}</td></tr>"
                        for r in summary.get("rewrites", [])[:50])
     failures = summary.get("rule_failures", {})
-    rule_rows = "".join(
+    rule_lines = "".join(
         f"<tr><td>{e(r['name'])}</td><td>{e(r['severity'])}</td><td>{e(', '.join(r['fields']))}</td>"
-        f"<td class=n>{failures.get(r['name'], 0):,}</td></tr>" for r in rules)
+        f"<td>{e(r.get('checked_by', ''))}</td><td class=n>{failures.get(r['name'], 0):,}</td></tr>" for r in rules)
     quarantined = "".join(
         f"<tr><td>{e(_short(q['source_uri'], 90))}</td><td>{e(q['stage'] or '')}</td><td>{e(', '.join(q['reasons']))}</td></tr>"
         for q in facts["quarantined_documents"])
@@ -319,6 +344,8 @@ def report_html(summary: dict, facts: dict, images: dict[str, str], rules: list[
 <p>read {summary['read']:,} = written {summary['written']:,} + quarantined {summary['quarantined']:,}
 + already stored {summary.get('already_stored', 0):,}: {verdict}. Rows stored with this run id:
 articles {facts['articles_rows']:,}, quarantine {facts['quarantine_rows']:,}.</p>
+{f"<p class=muted>The --full run <code>{e(check['replaced_by'])}</code> rebuilt the tables after this run: its rows are "
+ "stored under that run's id now, so only this run's own counts are checked.</p>" if check.get("replaced_by") else ""}
 <h2>Quarantine</h2>
 {quarantine_section}
 <h2>Per site</h2>
@@ -339,7 +366,7 @@ articles {facts['articles_rows']:,}, quarantine {facts['quarantine_rows']:,}.</p
 <h2>Validation</h2>
 <p>Critical failures quarantine the row; warnings keep it and are listed in its <code>warnings</code> column.
 <a href="{e(docs_link)}">Great Expectations Data Docs</a>.</p>
-<table><tr><th>expectation</th><th>severity</th><th>fields</th><th class=n>rows failing</th></tr>{rule_rows}</table>
+<table><tr><th>rule</th><th>severity</th><th>fields</th><th>checked by</th><th class=n>rows failing</th></tr>{rule_lines}</table>
 {f"<p class=bad>Not checked in this run:</p><ul>{not_checked}</ul>" if not_checked else ""}
 <h2>Decoding repairs (written articles)</h2>
 {_rows(facts['repairs'].items(), headers=('repair', 'documents'))}
@@ -371,7 +398,13 @@ def _rule_table(validator) -> list[dict]:
         from expectations.articles import build_rules
 
         rules = {r.name: r for r in build_rules(getattr(validator, "inputs"))} if hasattr(validator, "inputs") else {}
-    return [{"name": r.name, "severity": r.severity, "fields": list(r.fields)} for r in rules.values()]
+    return rule_rows(rules.values())
+
+
+def rule_rows(rules) -> list[dict]:
+    """The suite's rules as the report lists them: name, severity, fields and what checks each."""
+    return [{"name": r.name, "severity": r.severity, "fields": list(r.fields), "checked_by": r.checked_by}
+            for r in rules]
 
 
 def _not_checked(validator) -> list[str]:
@@ -382,26 +415,35 @@ def _not_checked(validator) -> list[str]:
 
 
 def _build_data_docs(store: Store, validator) -> str:
-    """Data Docs for this run under reports/data_docs; a run that validated nothing still gets the suite page."""
-    docs_dir = store.path(REPORTS, DATA_DOCS)
-    index = f"{docs_dir}/index.html"
+    """Data Docs under reports/data_docs with this run's validation results; the suite page always."""
     validator.build_docs()
-    if not store.exists(index) and store.is_local:
-        from expectations.articles import ArticleValidator
+    return store.path(REPORTS, DATA_DOCS, "index.html")
 
-        ArticleValidator(getattr(validator, "inputs"), docs_dir=docs_dir).build_docs()
-    return index
+
+def copy_gx_project(store: Store, local_root: str, *, down: bool) -> None:
+    """Copy an object-store output's GX project (gx/) and Data Docs between it and a local build folder.
+
+    GX reads and writes local folders only; ``down`` before a run, up after its Data Docs are built.
+    """
+    local = pafs.LocalFileSystem()
+    for part in (GX_PROJECT, f"{REPORTS}/{DATA_DOCS}"):
+        remote, here = store.path(*part.split("/")), f"{local_root}/{part}"
+        if down:
+            if store.filesystem.get_file_info(remote).type == pafs.FileType.Directory:
+                pafs.copy_files(remote, here, source_filesystem=store.filesystem, destination_filesystem=local)
+        elif local.get_file_info(here).type == pafs.FileType.Directory:
+            pafs.copy_files(here, remote, source_filesystem=local, destination_filesystem=store.filesystem)
 
 
 def _write_text(store: Store, path: str, text: str) -> None:
     store.write_bytes(text.encode("utf-8"), path)
 
 
-def publish_report(store: Store, summary: dict, rules: list[dict]) -> dict:
+def publish_report(store: Store, summary: dict, rules: list[dict], *, replaced_by: str | None = None) -> dict:
     """Write the run's HTML, JSON and Markdown reports and the runs index; return the summary with paths."""
     run_id = summary["run_id"]
     facts = run_facts(store, run_id)
-    summary = {**summary, "reconciliation": reconcile(summary, facts),
+    summary = {**summary, "reconciliation": reconcile(summary, facts, replaced_by=replaced_by),
                "stored": {k: v for k, v in facts.items() if k not in ("word_counts", "removed_shares")}}
     stem = store.path(REPORTS, f"run-{run_id}")
     summary["reports"] = {
@@ -486,14 +528,15 @@ def rebuild_reports(out: str, *, seeds: str | None = None) -> dict:
     store = Store.open(out)
     previous = _stored_summaries(store)
     run_ids = sorted(set(previous) | _stored_run_ids(store))
+    replaced = replaced_by_full_runs(previous)
     validator = _revalidate(store, run_ids, seeds)
-    rules = [{"name": r.name, "severity": r.severity, "fields": list(r.fields)} for r in validator.rules.values()]
+    rules = rule_rows(validator.rules.values())
     rebuilt = []
     for run_id in run_ids:
         summary = previous.get(run_id) or _summary_from_store(store, run_id, out)
         summary = {**summary, "not_checked": list(validator.not_checked),
                    "rebuilt_at": datetime.now(timezone.utc).isoformat()}
-        rebuilt.append(publish_report(store, summary, rules))
+        rebuilt.append(publish_report(store, summary, rules, replaced_by=replaced.get(run_id)))
     return {"out": out, "runs": [s["run_id"] for s in rebuilt], "index": store.path(REPORTS, "index.html"),
             "data_docs": store.path(REPORTS, DATA_DOCS, "index.html"),
             "adds_up": all(s["reconciliation"]["ok"] for s in rebuilt)}
@@ -518,25 +561,29 @@ def _summary_from_store(store: Store, run_id: str, out: str) -> dict:
 
 
 def _revalidate(store: Store, run_ids: list[str], seeds: str | None):
-    """Validate each run's stored rows again, one GX run per run_id, and build Data Docs from them."""
+    """Data Docs rebuilt from the GX project's stored validation results; runs with none stored (an output
+    made before the project existed, or whose gx/ was removed) are validated again from their stored rows."""
     from expectations.articles import ArticleValidator, validation_frame
     from flows.clean_news import suite_inputs
     from flows.seeds import load_references
 
-    target = store.path(REPORTS, DATA_DOCS)
-    # GX writes Data Docs to a local folder only: for an object store they are built in a temporary one
-    docs_dir = target if store.is_local else tempfile.mkdtemp(prefix="newsclean-docs-")
-    validator = ArticleValidator(suite_inputs(load_references(seeds)), docs_dir=docs_dir)
+    # GX works on local folders only: for an object store the project is built in a temporary one
+    local_root = store.root if store.is_local else tempfile.mkdtemp(prefix="newsclean-gx-")
+    if not store.is_local:
+        copy_gx_project(store, local_root, down=True)
+    docs_dir = f"{local_root}/{REPORTS}/{DATA_DOCS}"
+    validator = ArticleValidator(suite_inputs(load_references(seeds)), docs_dir=docs_dir, project_root=local_root)
+    stored = {key.run_id.run_name for key in validator.context.validation_results_store.list_keys()}
     for run_id in run_ids:
-        rows = _validation_rows(store, run_id)
+        rows = _validation_rows(store, run_id) if run_id not in stored else None
         if rows:
             validator.validate(validation_frame(rows), run_name=run_id)
-    store.filesystem.delete_dir_contents(target, missing_dir_ok=True)
-    validator.build_docs()
+    shutil.rmtree(docs_dir, ignore_errors=True)
+    validator.build_docs(everything=True)
     if not store.is_local:
-        pafs.copy_files(docs_dir, target, source_filesystem=pafs.LocalFileSystem(),
-                        destination_filesystem=store.filesystem)
-        shutil.rmtree(docs_dir, ignore_errors=True)
+        store.filesystem.delete_dir_contents(store.path(REPORTS, DATA_DOCS), missing_dir_ok=True)
+        copy_gx_project(store, local_root, down=False)
+        shutil.rmtree(local_root, ignore_errors=True)
     return validator
 
 

@@ -75,8 +75,9 @@ def main() -> None:
     folder = args.work / f"stages-text-{args.docs}"
     build_text(folder, args.docs)
     refs = load_references()
-    validator = ArticleValidator(suite_inputs(refs), docs_dir=tempfile.mkdtemp(prefix="newsclean-docs-"))
     out = Store.open(tempfile.mkdtemp(prefix="newsclean-stages-"))
+    # A GX project in the output, as the flow has: each commit's Checkpoint run stores its result there.
+    validator = ArticleValidator(suite_inputs(refs), docs_dir=out.path("reports", "data_docs"), project_root=out.root)
     index = load_index(out)
     stages = Stages()
     ingested_at, run_id = datetime.now(timezone.utc), "bench-stages"
@@ -116,7 +117,7 @@ def main() -> None:
         back = stages.run("unpickle articles", "flow", pickle.loads, frames)
         articles = [a for a in back if not a.quarantined]
         rows = stages.run("rows", "flow", lambda a: article_row(a, ingested_at=ingested_at, run_id=run_id), articles)
-        stages.run("validate (Great Expectations)", "flow", lambda r: validator.validate(validation_frame(r)), [rows])
+        stages.run("validate (Great Expectations)", "flow", lambda r: validator.validate(validation_frame(r), run_name=run_id), [rows])
         batch = stages.run("cluster stories", "flow", lambda r: _assign(index, r), [rows])[0]
         stages.run("write Parquet", "flow", lambda r: out.write(ARTICLES, r, partition="bench", file_stem=f"part-{start}"),
                    [[{**row, "warnings": []} for row in batch.rows]])

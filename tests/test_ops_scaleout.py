@@ -59,6 +59,10 @@ def test_output_to_s3_and_incremental_rerun(prefect_harness, corpus, s3_endpoint
     assert s3_endpoint.get_file_info("news-bucket/clean/state/site_line_counts.json").type == pafs.FileType.File
     again = clean_news(sources=[str(source)], out="s3://news-bucket/clean", workers=1)
     assert again["skipped_unchanged"] == 24 and again["read"] == 0
+    # the GX project (suite, Checkpoint, validation results), built locally, copied up beside the tables
+    results = s3_endpoint.get_file_info(pafs.FileSelector(
+        f"news-bucket/clean/gx/uncommitted/validations/articles/{first['run_id']}", recursive=True))
+    assert any(info.path.endswith(".json") for info in results)
 
     from flows.report import rebuild_reports  # `newsclean report s3://...`: Data Docs built locally, copied up
 

@@ -124,3 +124,23 @@ def test_report_renders_in_headless_chromium(seeds_run, tmp_path):
 
     pixels = imread(shot)
     assert pixels.std() > 0.05  # not a blank page
+
+
+def test_report_after_a_full_run_adds_up(prefect_harness, corpus, capsys):
+    """A --full run rebuilds the tables under its own run id: the earlier runs' rows are replaced, not lost,
+    and `newsclean report` must not call that a mismatch (it said "counts add up: NO" and exited 1)."""
+    from flows.clean_news import clean_news
+    from flows.cli import main
+    from tests.conftest import write_corpus
+
+    source, out = corpus
+    clean_news(sources=[str(source)], out=str(out))
+    write_corpus(source, 2, start=100)
+    clean_news(sources=[str(source)], out=str(out))
+    full = clean_news(sources=[str(source)], out=str(out), full=True)
+    result = rebuild_reports(str(out))
+    assert len(result["runs"]) == 3 and result["adds_up"]
+    stored = json.loads(Path(out / "reports" / f"run-{result['runs'][0]}.json").read_text(encoding="utf-8"))
+    assert stored["reconciliation"]["replaced_by"] == full["run_id"]
+    assert main(["report", str(out)]) == 0
+    assert "counts add up: yes" in capsys.readouterr().out

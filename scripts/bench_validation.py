@@ -129,11 +129,14 @@ def main(argv: list[str] | None = None) -> int:
           f"failures by rule {dict(sorted(outcome.rule_failures.items()))}")
     worst = total
     if args.batch_size:
+        cpu = time.process_time()
         batched, outcome = _batched(validator, rows, args.batch_size)
+        cpu = time.process_time() - cpu
         worst = max(worst, batched)
         count = -(-len(rows) // args.batch_size)
-        print(f"{count} batches of {args.batch_size:,}: {batched:.2f} s  ({batched / count * 1000:.0f} ms per batch)  "
-              f"budget {BUDGET_SECONDS:.0f} s: {_verdict(batched)}")
+        # CPU time as well: on a shared machine the wall time mostly measures the other processes.
+        print(f"{count} batches of {args.batch_size:,}: {batched:.2f} s  ({batched / count * 1000:.0f} ms per batch, "
+              f"CPU {cpu / count * 1000:.0f} ms)  budget {BUDGET_SECONDS:.0f} s: {_verdict(batched)}")
         print(f"critical rows {len(outcome.critical):,}  warning rows {len(outcome.warnings):,}")
     started = time.perf_counter()
     validator.build_docs()

@@ -37,6 +37,8 @@ def test_the_wheel_holds_every_module_and_seed_file(wheel):
     assert any(path.endswith(".csv") for path in seeds) and any("/articles/" in path for path in seeds)
     assert not [path for path in seeds if f"newsclean/{path}" not in names]
     assert "newsclean/py.typed" in names
+    templates = _tracked("expectations/data_docs_templates")  # Data Docs pages render from these
+    assert templates and not [path for path in templates if path not in names]
 
 
 def test_the_installed_wheel_cleans_the_sample_articles_from_another_folder(wheel, tmp_path, prefect_harness):

@@ -322,6 +322,10 @@ def _deploy(args: argparse.Namespace) -> int:
 def _serve(args: argparse.Namespace) -> int:
     from flows import deploy
 
+    problem = deploy.api_problem("serve")
+    if problem:
+        print(f"newsclean: {problem}", file=sys.stderr)
+        return 2
     if not deploy.serve(args.names or None, once=args.once):
         print("newsclean: no clean-news deployments registered; create one with `newsclean deploy`", file=sys.stderr)
         return 2

@@ -11,22 +11,24 @@ import os
 from pathlib import Path
 
 DEFAULT_NAME = "scheduled"
-START_AN_API = ("start one with `prefect server start` and `export PREFECT_API_URL=http://127.0.0.1:4200/api` "
-                "(--allow-temporary-server registers on a throwaway server that schedules nothing)")
+START_AN_API = "start one with `prefect server start` and `export PREFECT_API_URL=http://127.0.0.1:4200/api`"
 
 
-def api_problem() -> str | None:
-    """Why a deployment registered now would not last, or None when a Prefect API answers.
+def api_problem(command: str = "deploy") -> str | None:
+    """Why ``command`` (deploy or serve) would not work on schedule, or None when a Prefect API answers.
 
-    Without PREFECT_API_URL (from the environment or the Prefect profile) Prefect registers on a temporary
-    server that stops with the command: no scheduler ever sees the deployment.
+    Without PREFECT_API_URL (from the environment or the Prefect profile) Prefect uses a temporary server
+    that runs no scheduler and stops with the command: a deployment registered there is never scheduled,
+    and serve finds nothing to run.
     """
     from prefect import get_client
     from prefect.settings import get_current_settings
 
     url = get_current_settings().api.url
     if not url:
-        return f"deploy needs a running Prefect API and PREFECT_API_URL is not set; {START_AN_API}"
+        extra = " (--allow-temporary-server registers on a throwaway server that schedules nothing)"
+        return (f"{command} needs a running Prefect API and PREFECT_API_URL is not set; {START_AN_API}"
+                f"{extra if command == 'deploy' else ''}")
     with get_client(sync_client=True) as client:
         error = client.api_healthcheck()
     if error is not None:

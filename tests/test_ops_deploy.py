@@ -61,6 +61,9 @@ def test_deploy_refuses_without_a_running_api(tmp_path, corpus):
     assert "PREFECT_API_URL is not set" in unset.stderr and "prefect server start" in unset.stderr
     assert "--allow-temporary-server" in unset.stderr
     assert not (tmp_path / "home" / "prefect.db").exists()  # nothing registered anywhere
+    serve = subprocess.run([newsclean, "serve"], env=env, capture_output=True, text=True, timeout=120)
+    assert serve.returncode == 2 and serve.stderr.count("\n") == 1  # it said "no deployments registered"
+    assert "serve needs a running Prefect API and PREFECT_API_URL is not set" in serve.stderr
 
     with socket.socket() as sock:  # a port nothing listens on
         sock.bind(("127.0.0.1", 0))
@@ -76,7 +79,7 @@ def test_allow_temporary_server_skips_the_api_check(prefect_harness, corpus, mon
     from flows import deploy
 
     source, out = corpus
-    monkeypatch.setattr(deploy, "api_problem", lambda: "PREFECT_API_URL is not set (as the check would say)")
+    monkeypatch.setattr(deploy, "api_problem", lambda command="deploy": "PREFECT_API_URL is not set (as it says)")
     command = ["deploy", str(source), "--out", str(out), "--cron", "0 * * * *", "--name", "temporary"]
     assert main(command) == 2
     assert main([*command, "--allow-temporary-server"]) == 0

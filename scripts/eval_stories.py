@@ -148,29 +148,31 @@ def load_pairs(path: Path = PAIRS) -> dict[frozenset, str]:
         return {frozenset((row["a"], row["b"])): row["label"] for row in csv.DictReader(handle)}
 
 
-def cluster(docs: list[stories.StoryDoc], *, runs: int = 1) -> dict[str, str]:
+def cluster(docs: list[stories.StoryDoc], *, runs: int = 1,
+            similarity: float = stories.STORY_SIMILARITY) -> dict[str, str]:
     """doc_id -> story_id, the docs split into ``runs`` consecutive batches against one index."""
-    return {found.doc_id: found.story_id for found in assign_all(docs, runs=runs)[0]}
+    return {found.doc_id: found.story_id for found in assign_all(docs, runs=runs, similarity=similarity)[0]}
 
 
-def assign_all(docs: list[stories.StoryDoc], *, runs: int = 1
+def assign_all(docs: list[stories.StoryDoc], *, runs: int = 1, similarity: float = stories.STORY_SIMILARITY
                ) -> tuple[list[stories.Assignment], stories.StoryIndex, list[int]]:
     """Assignments, the index and the order in which assign() took the docs (per batch: day, then input)."""
-    index = stories.StoryIndex()
+    index = stories.StoryIndex(story_similarity=similarity)
     size = -(-len(docs) // runs)
     found, order = [], []
     for start in range(0, len(docs), size):
         batch = docs[start: start + size]
         found.extend(index.assign(batch, zipf=zipf_table))
-        order.extend(start + i for i in sorted(range(len(batch)), key=lambda i: (stories._ordinal(batch[i].day), i)))
+        order.extend(start + i for i in sorted(range(len(batch)), key=lambda i: (stories.day_number(batch[i].day), i)))
     return found, index, order
 
 
-def margins(docs: list[stories.StoryDoc], labels: dict[frozenset, str], *, runs: int = 1) -> dict:
+def margins(docs: list[stories.StoryDoc], labels: dict[frozenset, str], *, runs: int = 1,
+            similarity: float = stories.STORY_SIMILARITY) -> dict:
     """How close the decisions come to the threshold: join similarities (to the story's centroid) of
     joins that add only same/unsure pairs vs joins that add a different pair, and article-to-article
     cosines of the closest different pair and the weakest same pair."""
-    found, index, order = assign_all(docs, runs=runs)
+    found, index, order = assign_all(docs, runs=runs, similarity=similarity)
     members: dict[str, list[str]] = defaultdict(list)
     right, wrong = [], []
     for i in order:
@@ -237,15 +239,14 @@ def main() -> None:
           f"{sum(v == 'same' for v in labels.values())} same pairs labelled")
     thresholds = [round(0.14 + 0.02 * i, 2) for i in range(14)] if args.sweep else [stories.STORY_SIMILARITY]
     for threshold in thresholds:
-        stories.STORY_SIMILARITY = threshold
-        result = score(cluster(docs, runs=args.runs), labels)
+        result = score(cluster(docs, runs=args.runs, similarity=threshold), labels)
         print(f"STORY_SIMILARITY={threshold:.2f} precision={result['precision']:.3f} recall={result['recall']:.3f} "
               f"tp={result['tp']} fp={result['fp']} fn={result['fn']}")
         if args.show:
             print("  false positives:", result["false_positives"])
             print("  false negatives:", result["false_negatives"])
         if args.margin:
-            for name, rows in margins(docs, labels, runs=args.runs).items():
+            for name, rows in margins(docs, labels, runs=args.runs, similarity=threshold).items():
                 print(f"  {name}:", ", ".join(f"{score:.3f} {a}/{b}" for score, a, b in rows) or "none")
 
 

@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 OUT ?= data
 
-.PHONY: setup chromium run test bench bench-quality clean help
+.PHONY: setup chromium run test test-faults bench bench-quality clean help
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -31,6 +31,12 @@ chromium:  ## install Debian's chromium for the report-rendering test, if missin
 
 test: setup chromium  ## run every test
 	$(BIN)/python -m pytest
+
+# The fault tests' full set: the real CLI killed at every crash point at several commits, with and without
+# worker processes, and at random moments, each followed by a recovery run and the invariant checker
+# (make test runs a chain of 20-odd kills); a full disk on a tmpfs (root only; skipped with the reason).
+test-faults: setup  ## kill, full-disk and recovery tests, the full set (several minutes)
+	NEWSCLEAN_FAULTS=full $(BIN)/python -m pytest tests/test_ops_faults.py tests/test_ops_crash.py -s
 
 bench: setup  ## speed and memory benchmarks (prints figures)
 	$(BIN)/python scripts/bench_stages.py

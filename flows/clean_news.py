@@ -4,9 +4,12 @@ Each task is a short adapter over a batch of documents at a stage boundary; the 
 ``transforms``, the suite in ``expectations``. The per-document stages run in worker processes
 (:mod:`flows.workers`) with a deadline per document, so a page that hangs is quarantined as ``timeout``.
 
-Commits happen in order: a commit's Parquet files, the site line counts, then its ledger segment
-(:mod:`flows.ledger`). While the workers clean batch k, this process reads batch k+1's files and
-validates and writes the cleaned batches before k (several batches make one commit).
+A commit is atomic (:class:`flows.store.Commit`): its articles and quarantine files, its input-ledger
+segment (:mod:`flows.ledger`), the story index's new rows and exact copies (:mod:`flows.stories`) and the
+site line counts it added (:mod:`flows.state`) become visible together or not at all; the next run
+finishes or drops what a killed one left (:func:`flows.store.recover`). While the workers clean batch k,
+this process reads batch k+1's files and validates and writes the cleaned batches before k (several
+batches make one commit).
 """
 from __future__ import annotations
 
@@ -38,13 +41,14 @@ from flows import report as reporting
 from flows.ledger import Ledger, LedgerRow
 from flows.lock import OutputLock
 from flows.seeds import load_references, seed_warnings
-from flows.settings import crash_point, default_workers
+from flows.settings import crash_point, default_workers, deferred_signals
 from flows.reading import BatchReader, ReadBatch
 from flows.sources import MAX_DOCUMENT_BYTES, InputFile, discover
 from flows.state import DOCUMENTS_KEY, BatchSites, SiteLineCounts
+from flows.state import settle as settle_site_lines
 from flows.stories import StoryBatch, StorySession
-from flows.store import (ARTICLES, QUARANTINE, Store, article_row, publish_staged, quarantine_row, recover_staged,
-                         staging_store)
+from flows.stories import settle as settle_stories
+from flows.store import ARTICLES, QUARANTINE, Store, article_row, publish_staged, quarantine_row, recover, staging_store
 from flows.workers import DEFAULT_DOC_TIMEOUT, Failure, close_pools, leased_pool
 from transforms.chrome import site_chrome_keys
 from transforms.decode import looks_like_html
@@ -195,16 +199,25 @@ def cluster_batch(rows: list[dict], stories: StorySession) -> StoryBatch:
 
 
 @task(name="write", **_TASK)
-def write_batch(store: Store, good: list[dict], bad: list[dict], partition: str, file_stem: str,
-                site_lines: SiteLineCounts, ledger: Ledger, ledger_rows: list[LedgerRow], run_id: str,
-                number: int) -> None:
-    """Commit one batch: data files, then site line counts, then the ledger segment that marks it done."""
-    store.write(ARTICLES, good, partition=partition, file_stem=file_stem)
-    crash_point("after-articles", number)
-    store.write(QUARANTINE, bad, partition=partition, file_stem=file_stem)
-    crash_point("after-quarantine", number)
-    site_lines.save(store)
-    ledger.commit(store, ledger_rows, run_id=run_id, batch=number)
+def write_batch(store: Store, good: list[dict], bad: list[dict], partition: str, run_id: str, number: int,
+                ledger: Ledger, ledger_rows: list[LedgerRow], stories: StorySession, site_lines: SiteLineCounts,
+                site_added: dict[str, Counter]) -> None:
+    """Commit one batch as one atomic commit: articles, quarantine, ledger segment, story index delta
+    (exact copies included) and site line counts appear together or not at all."""
+    file_stem = f"part-{run_id}-{number:05d}"
+    commit = store.begin(f"{run_id}-{number:05d}", number)
+    with deferred_signals():  # SIGTERM/SIGINT: this commit is finished first, then the run stops
+        commit.add_rows(ARTICLES, good, partition=partition, file_stem=file_stem)
+        crash_point("after-articles", number)
+        commit.add_rows(QUARANTINE, bad, partition=partition, file_stem=file_stem)
+        crash_point("after-quarantine", number)
+        segment = ledger.stage(commit, ledger_rows, run_id=run_id, batch=number)
+        stories.stage(commit)
+        site_delta = site_lines.stage(commit, site_added)
+        commit.publish()
+        ledger.committed(ledger_rows, segment)
+        stories.committed(commit)
+        site_lines.committed(commit, site_delta)
     crash_point("after-ledger", number)
 
 
@@ -233,8 +246,7 @@ def clean_news(sources: list[str], out: str = "data", seeds: str | None = None,
         get_run_logger().warning(message)
     root = Store.open(out)
     with OutputLock(root, wait=wait):
-        recovered = recover_staged(root)
-        recovered += [f"removed {n} temporary files of an interrupted run"] if root.remove_temporaries() else []
+        recovered = recover(root)
         store = staging_store(root, run_id) if full else root
         ledger = Ledger() if full else Ledger.load(store)
         files = discover(sources)
@@ -248,6 +260,9 @@ def clean_news(sources: list[str], out: str = "data", seeds: str | None = None,
             _process(todo, store=store, ledger=ledger, refs=refs, options=options, validator=validator,
                      totals=totals, batch_size=batch_size, max_document_bytes=max_document_bytes,
                      in_flight=max(1, in_flight), run_id=run_id, ingested_at=ingested_at)
+        elif not full:  # nothing new: still finish the story index and counts a killed run committed
+            recovered += ["rewrote the stories table from the committed story index"] if settle_stories(root) else []
+            recovered += ["folded the committed site line counts"] if settle_site_lines(root) else []
         if full:
             publish_staged(root, store)
             ledger = Ledger.load(root)
@@ -300,6 +315,10 @@ def _process(todo: list[InputFile], *, store: Store, ledger: Ledger, refs: Refer
         articles = [article for *_, cleaned in ready for article in cleaned.articles]
         ledger_rows = [row for _, _, read, _ in ready for row in read.ledger_rows]
         file_count = sum(len(files) for _, files, _, _ in ready)
+        site_added: dict[str, Counter] = {}
+        for *_, cleaned in ready:
+            for site, counts in cleaned.site_counts.items():
+                site_added.setdefault(site, Counter()).update(counts)
         ready.clear()
         with totals.timed("validate"):
             good, bad, failures = validate_batch(quote(articles), quote(validator), ingested_at, run_id)
@@ -310,8 +329,8 @@ def _process(todo: list[InputFile], *, store: Store, ledger: Ledger, refs: Refer
         totals.already_stored += len(clustered.dropped)
         totals.exact_duplicates += len(clustered.dropped)
         with totals.timed("write"):
-            write_batch(store, quote(good), quote(bad), partition, f"part-{run_id}-{number:05d}", quote(site_lines),
-                        quote(ledger), quote(ledger_rows), run_id, number)
+            write_batch(store, quote(good), quote(bad), partition, run_id, number, quote(ledger), quote(ledger_rows),
+                        quote(stories), quote(site_lines), quote(site_added))
         totals.add_batch(good, bad, failures, articles)
         progress.update(file_count)
         gc.collect(1 if number % GC_EVERY_COMMITS < GC_EVERY_COMMITS - 1 else 2)
@@ -362,10 +381,9 @@ def _process(todo: list[InputFile], *, store: Store, ledger: Ledger, refs: Refer
         while pending:
             ready.append(finish_oldest())
         commit_ready()
-        site_lines.save(store, force=True)
+        site_lines.save(store)
         with totals.timed("cluster"):
-            stories.save()
-            stories.write_table()
+            stories.finish()
     finally:
         gc.unfreeze()
         if gc_was_enabled:

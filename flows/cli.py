@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import importlib
 import sys
 import tempfile
@@ -148,9 +149,16 @@ def _report(args: argparse.Namespace) -> int:
         print(f"newsclean: {args.out}: no articles, quarantine or reports there; give the --out folder of a run",
               file=sys.stderr)
         return 2
+    from flows.lock import LockError, OutputLock, OutputLocked
+    from flows.store import Store
+
     try:
-        rebuilt = rebuild_reports(args.out, seeds=args.seeds)
-    except SeedError as error:
+        with OutputLock(Store.open(args.out)):  # a run writing the output would change what report reads
+            rebuilt = rebuild_reports(args.out, seeds=args.seeds)
+    except OutputLocked as error:
+        print(f"newsclean: {error}", file=sys.stderr)
+        return EXIT_LOCKED
+    except (SeedError, LockError) as error:
         print(f"newsclean: {error}", file=sys.stderr)
         return 2
     adds_up = "yes" if rebuilt["adds_up"] else "NO"
@@ -236,7 +244,11 @@ def _run(args: argparse.Namespace) -> int:
         from flows.store import Store
 
         store = Store.open(args.out)
-        holder = current_holder(store)
+        try:
+            holder = current_holder(store)
+        except ValueError as error:  # LockError: the lock file or folder is unsafe
+            print(f"newsclean: {error}", file=sys.stderr)
+            return 2
         if holder is not None:
             print(f"newsclean: {locked_message(store, holder)}", file=sys.stderr)
             return EXIT_LOCKED
@@ -257,6 +269,12 @@ def _run(args: argparse.Namespace) -> int:
     except ValueError as error:  # --full on an object store and other bad combinations
         print(f"newsclean: {error}", file=sys.stderr)
         return 2
+    except OSError as error:
+        if error.errno != errno.ENOSPC:
+            raise
+        print(f"newsclean: {args.out}: no space left on device ({error.filename or 'writing the output'}); the "
+              "output keeps every finished commit: free some space and run the same command again", file=sys.stderr)
+        return 1
     finally:
         preload.join()
     print(format_summary(summary))

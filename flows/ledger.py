@@ -5,10 +5,9 @@ that committed it. A run skips a file whose path, size and mtime match its row w
 (a stat, not a hash: 100,000 unchanged files cost a directory walk); a file whose stat changed but
 whose bytes hash the same is recorded again and not reprocessed.
 
-Each batch commits one small Parquet segment after its data files (the segment is the batch's commit
-record); the end of a run folds the segments into one file. Segments are immutable and written
-atomically, so a killed run leaves at worst a batch whose data is stored but whose segment is
-missing: the next run reads those inputs again, finds their doc_ids stored and records them.
+Each commit adds one small Parquet segment, published together with the commit's data files (see
+:class:`flows.store.Commit`); the end of a run folds the segments into one file. A killed run leaves
+every commit whole or absent: an input is in the ledger exactly when what it gave is stored.
 """
 from __future__ import annotations
 
@@ -24,7 +23,7 @@ import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
 from flows.sources import InputFile, display_path
-from flows.store import Store
+from flows.store import Commit, Store
 
 LEDGER_DIR = ("state", "ledger")
 LEDGER_SCHEMA = pa.schema([
@@ -112,16 +111,27 @@ class Ledger:
         return entry is not None and entry[_STAT.size:] == bytes.fromhex(sha256)
 
     def commit(self, store: Store, rows: Sequence[LedgerRow], *, run_id: str, batch: int) -> str | None:
-        """Write one batch's rows as an immutable segment; the batch counts as committed once it exists."""
+        """Write one batch's rows as an immutable segment in a commit of its own (see :meth:`stage`)."""
+        commit = store.begin(f"{run_id}-{batch:05d}")
+        path = self.stage(commit, rows, run_id=run_id, batch=batch)
+        commit.publish()
+        self.committed(rows, path)
+        return path
+
+    def stage(self, commit: Commit, rows: Sequence[LedgerRow], *, run_id: str, batch: int) -> str | None:
+        """Add one commit's rows to ``commit`` as an immutable segment; call :meth:`committed` once published."""
         if not rows:
             return None
         table = _table(rows, run_id=run_id, batch=batch)
-        path = store.path(*LEDGER_DIR, f"segment-{run_id}-{batch:05d}.parquet")
-        store.write_table(table, path)
+        return commit.add(table, commit.store.path(*LEDGER_DIR, f"segment-{run_id}-{batch:05d}.parquet"))
+
+    def committed(self, rows: Sequence[LedgerRow], path: str | None) -> None:
+        """What a published commit added: skip its inputs from now on."""
+        if path is None:
+            return
         self.files.append(path)
         for row in rows:
             self.entries[row.path] = _entry(row.size, row.mtime_ns, row.sha256)
-        return path
 
     def compact(self, store: Store, *, run_id: str) -> None:
         """Fold all segments into one file (written first, so a crash in between only leaves repeats)."""
@@ -135,7 +145,7 @@ class Ledger:
         store.write_table(table, path)
         for old in self.files:
             if old != path:
-                store.filesystem.delete_file(old)
+                store.delete(old)
         self.files = [path]
 
 

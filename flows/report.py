@@ -46,7 +46,7 @@ def _table(store: Store, name: str, columns, run_id: str | None = None) -> pa.Ta
 def _batches(store: Store, name: str, columns, run_id: str | None = None) -> Iterator[pa.RecordBatch]:
     """The run's rows of one table, a record batch at a time (a run can hold hundreds of thousands of rows)."""
     folder = store.path(name)
-    if store.filesystem.get_file_info(folder).type != pafs.FileType.Directory:
+    if not store.table_files(name):  # no table, or only an empty partition folder a killed commit left
         return
     dataset = ds.dataset(folder, filesystem=store.filesystem, format="parquet", partitioning="hive",
                          ignore_prefixes=[".", "_"])

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+from contextlib import contextmanager
 
 PREFECT_DEFAULTS = {
     "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
@@ -27,15 +28,52 @@ def default_workers() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-# Fault injection for the crash-safety test: NEWSCLEAN_CRASH_AT=after-articles:1 kills the run with
-# SIGKILL right after batch 1 wrote its articles file. Unset in normal use; costs one dict lookup.
+# Fault injection for the crash tests: NEWSCLEAN_CRASH_AT=POINT kills the run with SIGKILL the first time it
+# reaches the named point, NEWSCLEAN_CRASH_AT=POINT:N when commit N reaches it (points without a number
+# match POINT only). The points are listed in CRASH_POINTS. Unset in normal use; costs one lookup.
 CRASH_ENV = "NEWSCLEAN_CRASH_AT"
+CRASH_POINTS = (
+    "after-articles",         # a commit's articles file is staged (pending)
+    "after-quarantine",       # its quarantine file too
+    "before-commit-record",   # every file of the commit is staged
+    "after-commit-record",    # the commit point: the record is written, nothing renamed yet
+    "mid-publish",            # the commit's first file has its final name, the others not yet
+    "after-ledger",           # the commit is complete
+    "mid-story-save",         # the run's end: the story index's new generation is written, CURRENT not switched
+    "after-story-save",       # CURRENT switched, the folded deltas not deleted yet
+    "mid-site-lines-save",    # the site line counts' new base is written, the folded deltas not deleted
+    "before-swap",            # --full: the staged dataset is marked ready, nothing swapped yet
+    "mid-swap",               # --full: one table swapped in, the others not yet
+)
 
 
-def crash_point(name: str, batch: int) -> None:
-    """Kill this process the hard way if NEWSCLEAN_CRASH_AT names this point and batch."""
+def crash_point(name: str, batch: int | None = None) -> None:
+    """Kill this process the hard way if NEWSCLEAN_CRASH_AT names this point (and commit)."""
     wanted = os.environ.get(CRASH_ENV)
-    if wanted and wanted == f"{name}:{batch}":
+    if wanted and (wanted == name or (batch is not None and wanted == f"{name}:{batch}")):
         import signal
 
         os.kill(os.getpid(), signal.SIGKILL)
+
+
+@contextmanager
+def deferred_signals():
+    """Hold SIGTERM and SIGINT while the block runs (a commit), then deliver the first one received to the
+    handler that was in place: a stopped run finishes the commit it started instead of leaving it to the
+    next run's recovery. Outside the main thread (where Python cannot set handlers) the block runs as is."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    received: list[int] = []
+    previous = {number: signal.signal(number, lambda signum, frame: received.append(signum))
+                for number in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, signal.SIG_DFL if handler is None else handler)
+        if received:
+            signal.raise_signal(received[0])

@@ -1,19 +1,28 @@
-"""Run-to-run state under DIR/state: how often each line key was seen per site."""
+"""Run-to-run state under DIR/state: how often each line key was seen per site.
+
+Stored in DIR/state/site_lines: ``base.json`` (``{"folded": [commit ids], "sites": {site: {key: count}}}``)
+and one ``delta-ID.json.zz`` per commit since (zlib-compressed JSON of the counts that commit's documents
+added), published with the commit's articles (:class:`flows.store.Commit`). The end of a run folds the
+deltas into a new base that names them, then deletes them: a kill in between leaves deltas the base
+names, which are not counted twice.
+"""
 from __future__ import annotations
 
+import itertools
 import json
-import time
 import zlib
 from collections import Counter
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
-import pyarrow.fs as pafs
-
-from flows.store import Store
+from flows.settings import crash_point
+from flows.store import Commit, Store
 from transforms.chrome import SITE_CHROME_MIN_DOCS, site_chrome_keys
 
-SITE_LINES_FILE = "site_line_counts.json"
+SITE_LINES_DIR = ("state", "site_lines")
+BASE_FILE = "base.json"
+LEGACY_FILE = "site_line_counts.json"  # DIR/state/site_line_counts.json before deltas: read once, then folded
+DELTA_PREFIX, DELTA_SUFFIX = "delta-", ".json.zz"
 # Under this key (never a line key: empty keys are not learned) a site's counter holds how many of its
 # plain-text documents were counted, so the flow knows which sites have learned their chrome already.
 DOCUMENTS_KEY = ""
@@ -21,10 +30,8 @@ DOCUMENTS_KEY = ""
 # few hundred lines seen on most pages; the long tail is one-off short lines that would grow the state
 # (and the file rewritten at every save) without bound.
 SITE_KEYS_KEPT = 5000
-# The state file is rewritten at most this often during a run (and at its end): it holds every site's
-# keys, and rewriting it at every commit cost minutes over a 200,000-document run. After a crash the
-# counts lag the stored articles by at most this much, which only delays learning a little.
-SAVE_EVERY_SECONDS = 60.0
+# The base file holds every site's keys, and rewriting it at every commit cost minutes over a
+# 200,000-document run: a commit writes only what it added (a delta); the base is rewritten at a run's end.
 
 
 # A site no batch has used for this many batches keeps its counts as JSON, zlib-compressed, until a batch needs it
@@ -56,7 +63,8 @@ class SiteLineCounts:
     by_site: dict[str, Counter[str]] = field(default_factory=dict)  # hot: the sites used lately
     frozen: dict[str, bytes] = field(default_factory=dict)  # cold: zlib-compressed JSON of the site's counts
     idle_batches: int = IDLE_BATCHES
-    saved_at: float = field(default_factory=time.monotonic)
+    deltas: list[str] = field(default_factory=list)  # commits whose deltas the counts hold beyond the base
+    stale: list[str] = field(default_factory=list)  # deltas the base holds already, left by a killed save
     _batch: int = field(default=0, init=False)  # batches begun (calls of for_batch)
     _used: dict[str, int] = field(default_factory=dict, init=False)  # hot site -> the batch that last used it
     # Hot site -> its keys at or over the chrome threshold, kept up to date by add(): counts only grow, so a
@@ -70,12 +78,37 @@ class SiteLineCounts:
 
     @classmethod
     def load(cls, store: Store) -> "SiteLineCounts":
-        path = store.path("state", SITE_LINES_FILE)
-        if store.filesystem.get_file_info(path).type != pafs.FileType.File:
-            return cls()
-        with store.filesystem.open_input_stream(path) as handle:
-            data = json.loads(handle.read().decode("utf-8"))
-        return cls(frozen={site: _freeze(keys) for site, keys in data.items()})
+        """The counts as committed: the base (or the legacy file) plus every committed delta since."""
+        base = store.path(*SITE_LINES_DIR, BASE_FILE)
+        legacy = store.path("state", LEGACY_FILE)
+        folded: set[str] = set()
+        state = cls()
+        if store.exists(base):
+            data = json.loads(_read(store, base))
+            folded = set(data["folded"])
+            state.frozen = {site: _freeze(keys) for site, keys in data["sites"].items()}
+        elif store.exists(legacy):
+            state.frozen = {site: _freeze(keys) for site, keys in json.loads(_read(store, legacy)).items()}
+            state.deltas.append("")  # the legacy file is folded (and deleted) at the next save
+        for commit_id, path in _deltas(store):
+            if commit_id in folded:  # a kill kept the last save from deleting it: named again, then deleted
+                state.stale.append(commit_id)
+                continue
+            for site, counts in json.loads(zlib.decompress(_read(store, path))).items():
+                state.add(site, counts)
+            state.deltas.append(commit_id)
+        return state
+
+    def stage(self, commit: Commit, added: Mapping[str, Mapping[str, int]]) -> str | None:
+        """Add the counts one commit's documents ``added`` (per site) to ``commit``, as a delta."""
+        if not added:
+            return None
+        data = zlib.compress(_json({site: dict(counts) for site, counts in added.items()}), 1)
+        return commit.add(data, commit.store.path(*SITE_LINES_DIR, f"{DELTA_PREFIX}{commit.id}{DELTA_SUFFIX}"))
+
+    def committed(self, commit: Commit, path: str | None) -> None:
+        if path is not None:
+            self.deltas.append(commit.id)
 
     def add(self, site: str | None, counts: Mapping[str, int]) -> None:
         site = site or ""
@@ -153,11 +186,21 @@ class SiteLineCounts:
         return counts
 
     def save(self, store: Store, *, force: bool = False) -> None:
-        """Replace the state file atomically, if SAVE_EVERY_SECONDS have passed since the last save or ``force``."""
-        if not force and time.monotonic() - self.saved_at < SAVE_EVERY_SECONDS:
+        """Fold the deltas into a new base (if there are any, or ``force``): write the base naming them, then
+        delete them. The counts in memory must be the committed ones (all of the run's batches committed)."""
+        if not self.deltas and not self.stale and not force:
             return
-        self.saved_at = time.monotonic()
-        store.write_bytes(self._json_chunks(), store.path("state", SITE_LINES_FILE))
+        # Deltas the base folded before but a kill kept from being deleted stay named until they are gone.
+        folded = sorted({commit_id for commit_id in self.deltas if commit_id} | set(self.stale))
+        base = store.path(*SITE_LINES_DIR, BASE_FILE)
+        store.write_bytes(itertools.chain([b'{"folded": ', _json(folded), b', "sites": '], self._json_chunks(), [b"}"]),
+                          base)
+        crash_point("mid-site-lines-save")
+        for commit_id, path in _deltas(store):
+            if commit_id in folded:
+                store.delete(path)
+        store.delete(store.path("state", LEGACY_FILE))
+        self.deltas, self.stale = [], []
 
     def _json_chunks(self) -> Iterator[bytes]:
         """The state as JSON, one site at a time: the same bytes as one ``json.dumps(..., sort_keys=True)`` of
@@ -177,6 +220,30 @@ class SiteLineCounts:
             counts = zlib.decompress(self.frozen[site]) if hot is None else _json(hot)
             yield (", " if number else "").encode() + _json(site) + b": " + counts
         yield b"}"
+
+
+def _read(store: Store, path: str) -> bytes:
+    with store.filesystem.open_input_stream(path) as handle:
+        return handle.read()
+
+
+def _deltas(store: Store) -> list[tuple[str, str]]:
+    """(commit id, path) of every committed delta, in commit order."""
+    found = []
+    for info in store.files_under(*SITE_LINES_DIR):
+        name = info.base_name
+        if name.startswith(DELTA_PREFIX) and name.endswith(DELTA_SUFFIX):
+            found.append((name[len(DELTA_PREFIX):-len(DELTA_SUFFIX)], info.path))
+    return sorted(found)
+
+
+def settle(store: Store) -> bool:
+    """Fold what killed runs left as deltas (a run with nothing new does this). Returns whether there was any."""
+    state = SiteLineCounts.load(store)
+    if not state.deltas and not state.stale:
+        return False
+    state.save(store)
+    return True
 
 
 def _json(value) -> bytes:

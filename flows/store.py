@@ -1,6 +1,7 @@
 """The Parquet output: table schemas, atomic file commits and what is already stored."""
 from __future__ import annotations
 
+import json
 import os
 import uuid
 from collections.abc import Iterable, Sequence
@@ -15,6 +16,7 @@ import pyarrow.dataset as ds
 import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
+from flows.settings import crash_point
 from transforms.records import PIPELINE_VERSION, Article, RemovedLine, RemovedLines
 
 ARTICLES = "articles"
@@ -133,6 +135,32 @@ def chrome_column(values: Sequence[Sequence[RemovedLine]]) -> pa.Array:
                                     type=pa.list_(REMOVED_LINE))
 
 
+# File permissions (less the umask, as usual): tables and reports readable by all who can read the output
+# folder; quarantined raw bytes (anything a scraper fetched, private pages included) by owner and group only.
+FILE_MODE = 0o666
+QUARANTINE_MODE = 0o640
+TABLE_MODES = {QUARANTINE: QUARANTINE_MODE}
+
+FileData = "bytes | Iterable[bytes] | pa.Table"
+
+
+def rows_table(table_name: str, rows: Sequence[dict]) -> pa.Table:
+    """Article or quarantine rows (dicts as :func:`article_row` / :func:`quarantine_row` make them) as Arrow."""
+    schema = ARTICLES_SCHEMA if table_name == ARTICLES else QUARANTINE_SCHEMA
+    rows = list(rows)
+    position = schema.get_field_index("chrome")
+    table = pa.Table.from_pylist(rows, schema=schema.remove(position))  # the rows' "chrome" is left out
+    return table.add_column(position, schema.field(position), chrome_column([row["chrome"] for row in rows]))
+
+
+def _write_data(data, sink) -> None:
+    if isinstance(data, pa.Table):
+        pq.write_table(data, sink, compression="zstd")
+        return
+    for chunk in [data] if isinstance(data, (bytes, bytearray, memoryview)) else data:
+        sink.write(chunk)
+
+
 @dataclass(frozen=True)
 class Store:
     """An output location (local folder or object-store URI) and its filesystem."""
@@ -167,80 +195,97 @@ class Store:
         """Write rows as one Parquet file in the table's partition; the file appears whole or not at all."""
         if not rows:
             return None
-        schema = ARTICLES_SCHEMA if table_name == ARTICLES else QUARANTINE_SCHEMA
-        rows = list(rows)
-        position = schema.get_field_index("chrome")
-        table = pa.Table.from_pylist(rows, schema=schema.remove(position))  # the rows' "chrome" is left out
-        table = table.add_column(position, schema.field(position), chrome_column([row["chrome"] for row in rows]))
         final = self.path(table_name, f"{PARTITION}={partition}", f"{file_stem}.parquet")
-        self.write_table(table, final)
+        self.write_table(rows_table(table_name, rows), final, mode=TABLE_MODES.get(table_name, FILE_MODE))
         return final
 
-    def write_table(self, table: pa.Table, final: str) -> None:
+    def write_table(self, table: pa.Table, final: str, *, mode: int = FILE_MODE) -> None:
         """Write a Parquet file so that readers and a killed process see all of it or nothing.
 
         Local: write to a dot-named temporary file (readers glob ``*.parquet`` and skip dot files),
         fsync, rename, fsync the folder. Object stores publish an object only when its upload
         completes, so there the final key is written directly.
         """
-        folder = final.rsplit("/", 1)[0]
-        self.filesystem.create_dir(folder, recursive=True)
-        if not self.is_local:
-            with self.filesystem.open_output_stream(final) as sink:
-                pq.write_table(table, sink, compression="zstd")
-            return
-        temporary = f"{folder}/.{final.rsplit('/', 1)[1]}-{uuid.uuid4().hex[:8]}.tmp"
-        with open(temporary, "wb") as handle:
-            pq.write_table(table, handle, compression="zstd")
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, final)
-        _fsync_dir(folder)
+        self.write_bytes(table, final, mode=mode)
 
-    def write_bytes(self, data: bytes | Iterable[bytes], final: str) -> None:
+    def write_bytes(self, data: "FileData", final: str, *, mode: int = FILE_MODE) -> None:
         """Replace a file atomically (same rules as :meth:`write_table`).
 
-        ``data`` may come as an iterable of chunks, so that a large file is never one object in memory.
+        ``data`` may come as an iterable of chunks, so that a large file is never one object in memory,
+        or as an Arrow table, written as Parquet.
         """
-        chunks = [data] if isinstance(data, (bytes, bytearray, memoryview)) else data
-        folder = final.rsplit("/", 1)[0]
+        folder, name = final.rsplit("/", 1)
+        if not self.is_local:
+            self.write_direct(data, final)
+            return
+        temporary = f"{folder}/.{name}-{uuid.uuid4().hex[:8]}.tmp"
+        self.write_direct(data, temporary, mode=mode)
+        self.rename(temporary, final)
+
+    def write_direct(self, data: "FileData", path: str, *, mode: int = FILE_MODE) -> None:
+        """Write ``path`` in place (durably on a local disk). Only for names no reader looks at (temporary
+        and pending files) or for object stores, whose objects appear when their upload completes.
+
+        A local file is created with ``mode`` (less the umask) and never through a symbolic link."""
+        folder = path.rsplit("/", 1)[0]
         self.filesystem.create_dir(folder, recursive=True)
         if not self.is_local:
-            with self.filesystem.open_output_stream(final) as sink:
-                for chunk in chunks:
-                    sink.write(chunk)
+            with self.filesystem.open_output_stream(path) as sink:
+                _write_data(data, sink)
             return
-        temporary = f"{folder}/.{final.rsplit('/', 1)[1]}-{uuid.uuid4().hex[:8]}.tmp"
-        with open(temporary, "wb") as handle:
-            for chunk in chunks:
-                handle.write(chunk)
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW | os.O_CLOEXEC, mode)
+        with open(descriptor, "wb") as handle:
+            _write_data(data, handle)
             handle.flush()
             os.fsync(handle.fileno())
-        os.replace(temporary, final)
-        _fsync_dir(folder)
 
-    def remove_temporaries(self) -> int:
-        """Delete the dot-named temporary files a killed run left behind; return how many."""
-        removed = 0
-        for table in (ARTICLES, QUARANTINE, "state"):
-            selector = pafs.FileSelector(self.path(table), recursive=True, allow_not_found=True)
-            for info in self.filesystem.get_file_info(selector):
-                if info.type == pafs.FileType.File and info.base_name.startswith(".") and info.base_name.endswith(".tmp"):
-                    self.filesystem.delete_file(info.path)
-                    removed += 1
-        return removed
+    def rename(self, source: str, target: str) -> None:
+        """Move a file over ``target`` (atomic on a local disk, with the folder fsynced; copy and delete on
+        an object store)."""
+        if self.is_local:
+            os.replace(source, target)
+            _fsync_dir(target.rsplit("/", 1)[0])
+        else:
+            self.filesystem.move(source, target)
+
+    def delete(self, path: str) -> None:
+        """Delete a file; one already gone is fine (recovery may repeat a step)."""
+        try:
+            self.filesystem.delete_file(path)
+        except FileNotFoundError:
+            pass
+
+    def files_under(self, *parts: str) -> list[pafs.FileInfo]:
+        """Every file (recursively) under a folder of the output; none if it does not exist."""
+        selector = pafs.FileSelector(self.path(*parts), recursive=True, allow_not_found=True)
+        return [info for info in self.filesystem.get_file_info(selector) if info.type == pafs.FileType.File]
+
+    def begin(self, commit_id: str, number: int | None = None) -> "Commit":
+        """A new commit: add files to it, then :meth:`Commit.publish`."""
+        return Commit(self, commit_id, number)
 
     def stored_doc_ids(self) -> set[str]:
         """doc_ids already in articles or quarantine, read from the doc_id column only."""
         ids: set[str] = set()
         for table_name in (ARTICLES, QUARANTINE):
-            folder = self.path(table_name)
-            if self.filesystem.get_file_info(folder).type != pafs.FileType.Directory:
-                continue
-            dataset = ds.dataset(folder, filesystem=self.filesystem, format="parquet", partitioning="hive",
-                                 exclude_invalid_files=False, ignore_prefixes=[".", "_"])
-            ids.update(dataset.to_table(columns=["doc_id"]).column("doc_id").to_pylist())
+            ids.update(self.table(table_name, columns=["doc_id"]).column("doc_id").to_pylist())
         return ids
+
+    def table_files(self, table_name: str) -> list[str]:
+        """The committed Parquet files of a table (what a reader's ``TABLE/**/*.parquet`` glob finds)."""
+        return sorted(info.path for info in self.files_under(table_name)
+                      if info.base_name.endswith(".parquet") and not info.base_name.startswith((".", "_")))
+
+    def table(self, table_name: str, columns: list[str] | None = None) -> pa.Table:
+        """A table's committed rows (``dt`` not included). An empty partition folder, which a killed first
+        commit can leave, or a missing table give no rows (a dataset over a folder without files has no
+        schema: "No match for FieldRef.Name(doc_id)")."""
+        schema = ARTICLES_SCHEMA if table_name == ARTICLES else QUARANTINE_SCHEMA
+        files = self.table_files(table_name)
+        if not files:
+            return schema.empty_table().select(columns) if columns else schema.empty_table()
+        dataset = ds.dataset(files, filesystem=self.filesystem, format="parquet", schema=schema)
+        return dataset.to_table(columns=columns)
 
 
 def _fsync_dir(folder: str) -> None:
@@ -252,12 +297,141 @@ def _fsync_dir(folder: str) -> None:
         os.close(descriptor)
 
 
+# -- commits ---------------------------------------------------------------------------------------
+# One commit changes several files: the articles and quarantine files of a batch, its input-ledger segment,
+# the story index's new rows and exact copies, the site line counts it added. They become visible together
+# or not at all:
+#   1. every file is written (and fsynced) under its pending name, ``.NAME.pending`` beside its final
+#      name: no reader's ``*.parquet`` glob and no loader of this package looks at it;
+#   2. the commit record ``state/commits/ID.json``, listing the final names, is written atomically: this
+#      is the commit point;
+#   3. each pending file is renamed to its final name, and the record deleted.
+# A run killed before 2 leaves pending files only, deleted by the next run (:func:`recover`); killed after
+# 2, its record, which the next run finishes (renames what is still pending). Plain-Parquet readers never
+# see a row of a commit that has not reached 2.
+COMMITS_DIR = ("state", "commits")
+PENDING_SUFFIX = ".pending"
+# Where leftovers of a killed run can be (a --full run's staging area is dropped or published whole).
+_OUTPUT_TABLES = (ARTICLES, QUARANTINE, "state", "stories")
+
+
+def pending_path(final: str) -> str:
+    """
+    >>> pending_path("/out/articles/dt=2026-12-07/part-r-00000.parquet")
+    '/out/articles/dt=2026-12-07/.part-r-00000.parquet.pending'
+    """
+    folder, name = final.rsplit("/", 1)
+    return f"{folder}/.{name}{PENDING_SUFFIX}"
+
+
+class Commit:
+    """The files of one commit, published together by :meth:`publish` (see the comment above)."""
+
+    def __init__(self, store: Store, commit_id: str, number: int | None = None):
+        self.store, self.id, self.number = store, commit_id, number  # number: for crash points only
+        self.files: list[str] = []  # final paths
+
+    def add(self, data: FileData, final: str, *, mode: int = FILE_MODE) -> str:
+        """Stage one file (Arrow table as Parquet, or bytes) to appear at ``final``."""
+        self.store.write_direct(data, pending_path(final), mode=mode)
+        self.files.append(final)
+        return final
+
+    def add_rows(self, table_name: str, rows: Sequence[dict], *, partition: str, file_stem: str) -> str | None:
+        """Stage rows of the articles or quarantine table as one file of the partition (nothing if none)."""
+        if not rows:
+            return None
+        final = self.store.path(table_name, f"{PARTITION}={partition}", f"{file_stem}.parquet")
+        return self.add(rows_table(table_name, rows), final, mode=TABLE_MODES.get(table_name, FILE_MODE))
+
+    def publish(self) -> None:
+        """Write the commit record (the commit point), then move every file to its final name."""
+        if not self.files:
+            return
+        crash_point("before-commit-record", self.number)
+        record = commit_record_path(self.store, self.id)
+        relative = [path[len(self.store.root) + 1:] for path in self.files]
+        self.store.write_bytes(json.dumps({"commit": self.id, "files": relative}).encode("utf-8"), record)
+        crash_point("after-commit-record", self.number)
+        _finish(self.store, record, self.number)
+
+
+def commit_record_path(store: Store, commit_id: str) -> str:
+    return store.path(*COMMITS_DIR, f"{commit_id}.json")
+
+
+def _finish(store: Store, record: str, number: int | None = None) -> int:
+    """Rename a recorded commit's pending files to their final names, then drop the record. Safe to repeat
+    after a kill at any step: a file already moved has no pending name left. Returns the files moved."""
+    with store.filesystem.open_input_stream(record) as handle:
+        files = json.loads(handle.read().decode("utf-8"))["files"]
+    moved = 0
+    for number, relative in enumerate(files):
+        final = store.path(relative)
+        pending = pending_path(final)
+        if store.exists(pending):
+            store.rename(pending, final)
+            moved += 1
+        if number == 0:
+            crash_point("mid-publish", number)
+    store.delete(record)
+    return moved
+
+
+def recover(root: Store) -> list[str]:
+    """Bring an output left by a killed run back to its last commit; what was done, as sentences.
+
+    A --full run's staging area is published if it was marked ready, else dropped; commits whose record
+    exists are finished; pending and temporary files of unfinished commits and writes are deleted, and
+    empty partition folders removed. Needs no human and is safe to repeat (a kill during recovery is
+    recovered by the next run).
+    """
+    actions = recover_staged(root)
+    records = sorted(info.path for info in root.files_under(*COMMITS_DIR) if info.base_name.endswith(".json")
+                     and not info.base_name.startswith("."))
+    for record in records:
+        _finish(root, record)
+        actions.append(f"finished commit {record.rsplit('/', 1)[1][:-len('.json')]}")
+    removed = 0
+    for table in _OUTPUT_TABLES:
+        for info in root.files_under(table):
+            name = info.base_name
+            if name.startswith(".") and (name.endswith(PENDING_SUFFIX) or name.endswith(".tmp")):
+                root.delete(info.path)
+                removed += 1
+    if removed:
+        actions.append(f"removed {removed} unfinished files of an interrupted run")
+    empty = _remove_empty_partitions(root)
+    if empty:
+        actions.append(f"removed {empty} empty partition folders")
+    return actions
+
+
+def _remove_empty_partitions(root: Store) -> int:
+    if not root.is_local:
+        return 0  # object stores have no empty folders
+    removed = 0
+    for table in (ARTICLES, QUARANTINE):
+        folder = root.path(table)
+        if not os.path.isdir(folder):
+            continue
+        for entry in os.scandir(folder):
+            if entry.is_dir(follow_symlinks=False) and not os.listdir(entry.path):
+                os.rmdir(entry.path)
+                removed += 1
+    return removed
+
+
+# -- --full: a new dataset swapped in whole ---------------------------------------------------------
 # A --full run writes a complete new dataset beside the old one and swaps it in at the end, so readers
-# see the old dataset or the new one, never a mix with both copies of a document.
+# see the old dataset or the new one, never a mix with both copies of a document, and never no table:
+# each table folder is exchanged with its staged copy in one step (Linux renameat2 RENAME_EXCHANGE;
+# where the filesystem lacks it, two renames, between which the table is briefly absent).
 STAGED = (ARTICLES, QUARANTINE, "state", "stories")
 STAGING_PREFIX = ".full-"
-_RETIRED_PREFIX = ".old-"
+_RETIRED_PREFIX = ".old-"  # left by earlier versions; dropped on sight
 _READY = "_READY"
+_GENERATION_PREFIX = ".generation-"  # inside each staged table: which --full run built it
 
 
 def staging_store(root: Store, run_id: str) -> Store:
@@ -270,7 +444,12 @@ def staging_store(root: Store, run_id: str) -> Store:
 
 def publish_staged(root: Store, staging: Store) -> None:
     """Swap a finished --full run's tables in; the marker makes an interrupted swap resumable."""
+    marker = _GENERATION_PREFIX + staging.root.rsplit("/", 1)[1][len(STAGING_PREFIX):]
+    for name in STAGED:
+        if staging.exists(staging.path(name)):
+            staging.write_bytes(b"", staging.path(name, marker))
     root.write_bytes(b"", staging.path(_READY))
+    crash_point("before-swap")
     _swap_in(root, staging)
 
 
@@ -280,7 +459,7 @@ def recover_staged(root: Store) -> list[str]:
     if not root.is_local:
         return actions
     for info in root.filesystem.get_file_info(pafs.FileSelector(root.root, allow_not_found=True)):
-        if info.type != pafs.FileType.Directory:
+        if info.type != pafs.FileType.Directory or not root.exists(info.path):
             continue
         if info.base_name.startswith(STAGING_PREFIX):
             staging = Store(root.filesystem, info.path)
@@ -296,23 +475,43 @@ def recover_staged(root: Store) -> list[str]:
 
 
 def _swap_in(root: Store, staging: Store) -> None:
-    """Retire each current table and move the staged one in; safe to repeat after a crash at any step.
+    """Put each staged table in place of the current one; safe to repeat after a kill at any step.
 
-    A table the rebuild left empty is retired too. ``retired/NAME`` existing means NAME was already
-    retired, so a repeat never retires a table that was just moved in; the staging area (with its
-    marker) goes before the retired tables, so a repeat cannot happen once cleanup has started.
+    A table whose folder holds this run's generation marker is in place already. The old tables end
+    up in the staging folder, deleted with it at the end; a table the rebuild left empty is retired too.
     """
-    filesystem = root.filesystem
-    retired = root.path(_RETIRED_PREFIX + staging.root.rsplit("/", 1)[1][len(STAGING_PREFIX):])
+    marker = _GENERATION_PREFIX + staging.root.rsplit("/", 1)[1][len(STAGING_PREFIX):]
     for name in STAGED:
         new, current = staging.path(name), root.path(name)
-        if root.exists(current) and not root.exists(f"{retired}/{name}"):
-            filesystem.create_dir(retired, recursive=True)
-            filesystem.move(current, f"{retired}/{name}")
-        if root.exists(new):
-            filesystem.move(new, current)
+        if os.path.exists(os.path.join(current, marker)):
+            continue
+        if os.path.isdir(new):
+            if os.path.isdir(current):
+                _exchange(new, current, retired=staging.path(".retired-" + name))
+            else:
+                os.rename(new, current)
+        elif os.path.isdir(current):
+            os.rename(current, staging.path(".retired-" + name))
+        _fsync_dir(root.root)
+        crash_point("mid-swap")
+    root.filesystem.delete_dir(staging.root)
     _fsync_dir(root.root)
-    filesystem.delete_file(staging.path(_READY))
-    filesystem.delete_dir(staging.root)
-    if root.exists(retired):
-        filesystem.delete_dir(retired)
+
+
+_RENAME_EXCHANGE = 2  # linux/fs.h
+_AT_FDCWD = -100
+
+
+def _exchange(new: str, current: str, *, retired: str) -> None:
+    """Swap two folders in one step where the kernel can; else move ``current`` to ``retired``, then
+    ``new`` to ``current``."""
+    import ctypes
+
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.renameat2(_AT_FDCWD, new.encode(), _AT_FDCWD, current.encode(), _RENAME_EXCHANGE) == 0:
+            return
+    except (OSError, AttributeError):
+        pass
+    os.rename(current, retired)
+    os.rename(new, current)

@@ -4,8 +4,13 @@ The logic lives in :mod:`transforms.stories`; this module loads and saves the in
 ``DIR/state/stories`` and writes ``DIR/stories/stories.parquet`` from it.
 
 The index is a generation of Parquet files (``articles-G``, ``ledger-G``, ``lines-G``) plus a ``CURRENT``
-file naming G. A save writes the new generation's files first and then replaces ``CURRENT`` by
-rename, so a crash at any point leaves the previous generation readable.
+file naming G, and the deltas of the commits since: each commit adds the index rows of the articles it
+stores, its exact copies and its new site lines as ``delta-ID-articles`` / ``-ledger`` / ``-lines``, in
+the same atomic commit as the articles (:class:`flows.store.Commit`). So the index always holds exactly
+the committed articles. The end of a run folds the deltas into a new generation: it writes the new
+generation's files, then replaces ``CURRENT`` (which names the generation and the deltas it folded) by
+rename, then deletes the folded deltas, so a kill at any point leaves a readable index, none of whose
+deltas counts twice.
 """
 from __future__ import annotations
 
@@ -25,7 +30,8 @@ import pyarrow.compute as pc
 import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
-from flows.store import Store
+from flows.settings import crash_point
+from flows.store import Commit, Store
 from transforms.stories import (UNDATED, CodedColumn, HashedZipf, StoryDoc, StoryIndex, TextColumn, date_of,
                                 segment_starts, signature_rows)
 
@@ -90,34 +96,80 @@ def assign_stories(store: Store, rows: Sequence[dict]) -> StoryBatch:
 
 
 class StorySession:
-    """The story index of one run: loaded once, updated per batch, saved at most every ``save_every`` seconds
-    and at the end, because a save rewrites the whole index (about 4 s at 100,000 articles).
+    """The story index of one run: loaded once (the last generation and the committed deltas since), updated
+    per commit, each commit's changes published with the commit (:meth:`stage`), folded into a new
+    generation at the end (:meth:`finish`): a full save rewrites the whole index (about 4 s at 100,000
+    articles), a delta only the commit's rows."""
 
-    A run killed between saves loses only index entries, never articles: the articles it wrote keep their
-    story_id, and an article indexed but not written gets the same answer when the next run meets it again.
-    """
+    def __init__(self, store: Store):
+        self.store = store
+        self.index, self.deltas = load_index_and_deltas(store)
+        self._mark()
 
-    def __init__(self, store: Store, *, save_every: float = 60.0):
-        self.store, self.save_every = store, save_every
-        self.index = load_index(store)
-        self._saved_at = time.monotonic()
-        self._dirty = False
+    def _mark(self) -> None:
+        """What the index holds as committed: rows, exact copies, site lines (np.insert makes a new array)."""
+        self._rows, self._copies, self._lines = len(self.index), len(self.index.ledger), self.index.site_lines
 
     def assign(self, rows: Sequence[dict]) -> StoryBatch:
-        batch = _assign(self.index, rows)
-        self._dirty = self._dirty or bool(rows)
-        if time.monotonic() - self._saved_at >= self.save_every:
-            self.save()
-        return batch
+        return _assign(self.index, rows)
 
+    def stage(self, commit: Commit) -> list[str]:
+        """Add what the index gained since the last commit (the rows of this commit's articles, its exact
+        copies, new site lines) to ``commit``; call :meth:`committed` once it is published."""
+        if len(self.index) == self._rows and len(self.index.ledger) == self._copies \
+                and len(self.index.site_lines) == len(self._lines):
+            return []
+        folder = _folder(commit.store)
+        arrays = self.index.to_arrays(copy=False)
+        new_lines = _not_in_sorted(arrays["site_lines"], self._lines)
+        ledger = {name: values[self._copies:] for name, values in arrays["ledger"].items()}
+        tables = {
+            "articles": _articles_table(arrays["articles"], len(self.index), start=self._rows),
+            "ledger": pa.Table.from_pydict(ledger, schema=LEDGER_SCHEMA),
+            "lines": pa.table({"key": pa.array(new_lines, type=pa.uint64())}, schema=LINES_SCHEMA),
+        }
+        return [commit.add(table, f"{folder}/{DELTA_PREFIX}{commit.id}-{name}.parquet") for name, table in tables.items()]
+
+    def committed(self, commit: Commit) -> None:
+        self._mark()
+        self.deltas.append(commit.id)
+
+    def finish(self) -> None:
+        """The end of a run: write the stories table, then fold the deltas into a new generation (in this
+        order: a kill in between leaves deltas, so the next run writes the table again)."""
+        if self.deltas or not self.store.exists(self.store.path(STORIES, f"{STORIES}.parquet")):
+            _write_stories(self.store, self.index)
+        if self.deltas:
+            save_index(self.store, self.index, folded=self.deltas)
+            self.deltas = []
+
+    # Kept for scripts written against the periodic-save session.
     def save(self) -> None:
-        if self._dirty:
-            save_index(self.store, self.index)
-            self._dirty = False
-        self._saved_at = time.monotonic()
+        self.finish()
 
     def write_table(self) -> None:
         _write_stories(self.store, self.index)
+
+
+def _not_in_sorted(values: np.ndarray, known: np.ndarray) -> np.ndarray:
+    """The values of a sorted array not in another sorted array (a binary search each: no sort of either).
+
+    >>> _not_in_sorted(np.array([1, 3, 5, 7], dtype=np.uint64), np.array([3, 7], dtype=np.uint64)).tolist()
+    [1, 5]
+    """
+    if not len(known):
+        return values
+    at = np.minimum(np.searchsorted(known, values), len(known) - 1)
+    return values[known[at] != values]
+
+
+def settle(store: Store) -> bool:
+    """Fold what killed runs left as deltas and rewrite the stories table from them (a run with nothing new
+    does this, so that the table holds every stored article). Returns whether there was anything."""
+    if not _delta_ids(store, _current(store)[1]):
+        return False
+    StorySession(store).finish()
+    return True
 
 
 def _assign(index: StoryIndex, rows: Sequence[dict]) -> StoryBatch:
@@ -194,18 +246,56 @@ def _folder(store: Store) -> str:
     return store.path(*STATE_FOLDER)
 
 
-def load_index(store: Store) -> StoryIndex:
-    """The index as last saved, or an empty one."""
-    fs, folder = store.filesystem, _folder(store)
-    current = f"{folder}/{CURRENT_FILE}"
+DELTA_PREFIX = "delta-"
+_DELTA_PARTS = ("articles", "ledger", "lines")
+
+
+def _current(store: Store) -> tuple[str | None, set[str]]:
+    """The current generation (None before the first save) and the commits whose deltas it folded."""
+    fs, current = store.filesystem, f"{_folder(store)}/{CURRENT_FILE}"
     if fs.get_file_info(current).type != pafs.FileType.File:
-        return StoryIndex()
+        return None, set()
     with fs.open_input_stream(current) as handle:
-        generation = handle.read().decode("utf-8").strip()
+        lines = handle.read().decode("utf-8").split()
+    return lines[0], set(lines[1:])
+
+
+def _delta_ids(store: Store, folded: set[str]) -> list[str]:
+    """Committed deltas not folded into the current generation, in commit order."""
+    ids = set()
+    for info in store.files_under(*STATE_FOLDER):
+        name = info.base_name
+        if name.startswith(DELTA_PREFIX) and name.endswith(".parquet"):
+            ids.add(name[len(DELTA_PREFIX):].rsplit("-", 1)[0])
+    return sorted(ids - folded)
+
+
+def load_index(store: Store) -> StoryIndex:
+    """The index as committed: the last generation and every committed delta since, or an empty one."""
+    return load_index_and_deltas(store)[0]
+
+
+def load_index_and_deltas(store: Store) -> tuple[StoryIndex, list[str]]:
+    """The committed index and the ids of the deltas it holds beyond its generation."""
+    fs, folder = store.filesystem, _folder(store)
+    generation, folded = _current(store)
+    deltas = _delta_ids(store, folded)
+    if generation is None and not deltas:
+        return StoryIndex(), []
 
     def read(name: str, columns: list[str] | None = None) -> pa.Table:
-        with fs.open_input_file(f"{folder}/{name}-{generation}.parquet") as handle:
-            return pq.read_table(handle, columns=columns)
+        files = ([f"{folder}/{name}-{generation}.parquet"] if generation else []) + \
+                [f"{folder}/{DELTA_PREFIX}{delta}-{name}.parquet" for delta in deltas]
+        schema = {"articles": ARTICLES_INDEX_SCHEMA, "ledger": LEDGER_SCHEMA, "lines": LINES_SCHEMA}[name]
+        tables = []
+        for path in files:
+            if fs.get_file_info(path).type != pafs.FileType.File:
+                continue
+            with fs.open_input_file(path) as handle:
+                tables.append(pq.read_table(handle, columns=columns))
+        if not tables:
+            return (schema.empty_table().select(columns) if columns else schema.empty_table())
+        return pa.concat_tables(tables, promote_options="permissive") if len(tables) > 1 else tables[0]
 
     # Column by column, straight into numpy: only one Arrow column is in memory at a time, and no
     # Python object per article (as lists of Python values, 187,000 articles took the process to 1.2 GB).
@@ -214,10 +304,10 @@ def load_index(store: Store) -> StoryIndex:
         articles.update(_index_arrays(name, read("articles", [name]).column(name)))
         _release_arrow_memory()
     ledger = read("ledger").to_pydict()
-    lines = read("lines").column("key").to_numpy()
+    lines = np.unique(read("lines").column("key").to_numpy())
     index = StoryIndex.from_arrays({"articles": articles, "ledger": ledger, "site_lines": lines})
     _release_arrow_memory()
-    return index
+    return index, deltas
 
 
 def _release_arrow_memory() -> None:
@@ -265,10 +355,18 @@ def _text_column(array: pa.Array) -> TextColumn:
 _ROWS_PER_CHUNK = 1 << 20  # 32-bit Arrow offsets: a chunk's signatures (256 bytes each) stay far below 2 GiB
 
 
-def save_index(store: Store, index: StoryIndex) -> str:
-    """Write a new generation of the index, switch ``CURRENT`` to it atomically, drop older generations."""
+def save_index(store: Store, index: StoryIndex, *, folded: Sequence[str] = ()) -> str:
+    """Write a new generation of the index, switch ``CURRENT`` to it atomically, drop older generations and
+    the deltas it ``folded`` (the index must hold them)."""
     fs, folder = store.filesystem, _folder(store)
     fs.create_dir(folder, recursive=True)
+    _, before = _current(store)
+    # Without a list, the index was loaded with every committed delta (load_index), so it folds them all.
+    folded = set(folded) if folded else set(_delta_ids(store, before))
+    # Deltas the current generation folded that a kill kept from being deleted stay named in CURRENT until
+    # they are gone: dropped from the list, they would count twice at the next load.
+    folded |= before & set(_delta_ids(store, set()))
+    folded = sorted(folded)
     generation = datetime.now().strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
     arrays = index.to_arrays(copy=False)  # written before the index changes again
     tables = {
@@ -278,22 +376,26 @@ def save_index(store: Store, index: StoryIndex) -> str:
     }
     for name, table in tables.items():
         _write_atomic(fs, f"{folder}/{name}-{generation}.parquet", table)
-    temporary = f"{folder}/.{CURRENT_FILE}-{generation}.tmp"
-    with fs.open_output_stream(temporary) as sink:
-        sink.write(generation.encode("utf-8"))
-    fs.move(temporary, f"{folder}/{CURRENT_FILE}")
+    crash_point("mid-story-save")
+    store.write_bytes("\n".join([generation, *folded]).encode("utf-8") + b"\n", f"{folder}/{CURRENT_FILE}")
+    crash_point("after-story-save")
+    gone = {f"{DELTA_PREFIX}{delta}-{part}.parquet" for delta in folded for part in _DELTA_PARTS}
     for info in fs.get_file_info(pafs.FileSelector(folder)):
-        if info.base_name.endswith(".parquet") and not info.base_name.endswith(f"-{generation}.parquet"):
+        name = info.base_name
+        if name in gone or (name.endswith(".parquet") and not name.startswith(DELTA_PREFIX)
+                            and not name.endswith(f"-{generation}.parquet")):
             fs.delete_file(info.path)
     del tables
     _release_arrow_memory()
     return generation
 
 
-def _articles_table(a: dict, count: int) -> pa.Table:
-    """The articles index as an Arrow table of ARTICLES_INDEX_SCHEMA, built from the index's arrays."""
+def _articles_table(a: dict, count: int, *, start: int = 0) -> pa.Table:
+    """The articles index (its rows from ``start``) as an Arrow table of ARTICLES_INDEX_SCHEMA, built from
+    the index's arrays."""
     chunks = []
-    for start in range(0, max(count, 1), _ROWS_PER_CHUNK):
+    first = start
+    for start in range(first, max(count, first + 1), _ROWS_PER_CHUNK):
         stop = min(start + _ROWS_PER_CHUNK, count)
         rows = slice(start, stop)
         day = a["day"][rows]

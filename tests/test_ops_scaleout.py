@@ -56,7 +56,7 @@ def test_output_to_s3_and_incremental_rerun(prefect_harness, corpus, s3_endpoint
     articles = ds.dataset("news-bucket/clean/articles", filesystem=s3_endpoint, format="parquet",
                           partitioning="hive").to_table()
     assert articles.num_rows == first["written"]
-    assert s3_endpoint.get_file_info("news-bucket/clean/state/site_line_counts.json").type == pafs.FileType.File
+    assert s3_endpoint.get_file_info("news-bucket/clean/state/site_lines/base.json").type == pafs.FileType.File
     again = clean_news(sources=[str(source)], out="s3://news-bucket/clean", workers=1)
     assert again["skipped_unchanged"] == 24 and again["read"] == 0
     # the GX project (suite, Checkpoint, validation results), built locally, copied up beside the tables

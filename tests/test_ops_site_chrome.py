@@ -1,10 +1,9 @@
 """Site chrome learned by the flow: counted before cleaning while a site is new, while cleaning once it is established."""
 from __future__ import annotations
 
-import json
-
 from flows.clean_news import ESTABLISHED_SITE_DOCS, clean_news
-from flows.state import DOCUMENTS_KEY, SITE_LINES_FILE
+from flows.state import DOCUMENTS_KEY, SiteLineCounts
+from flows.store import Store
 from tests.conftest import read_table, write_corpus
 
 # A short line no lexicon knows at the top of every page of one site (a masthead): only learning tells it is chrome.
@@ -22,7 +21,7 @@ def _site_repeats(table) -> list[str]:
 
 
 def _documents_counted(out, site: str) -> int:
-    return json.loads((out / "state" / SITE_LINES_FILE).read_text(encoding="utf-8"))[site][DOCUMENTS_KEY]
+    return SiteLineCounts.load(Store.open(str(out))).documents(site)
 
 
 def test_a_sites_repeated_line_is_chrome_from_its_first_page_and_in_later_runs(prefect_harness, tmp_path):

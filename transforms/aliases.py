@@ -347,22 +347,29 @@ def suggest_aliases(texts: Iterable[str], *, aliases: AliasTable, limit: int = 5
             target = best[target][1]
         best[name] = (best[name][0], target, *direct[name][target])
 
-    suggestions = []
-    for name, (_, other, reason, score) in best.items():
-        canonical = written.get(other) or normalize_names(other, aliases=aliases).text
-        entity = aliases.entity_of(other) or _inner_entity(other, aliases)
-        kind = entity[1] if entity else ""
-        suggestions.append(Suggestion(name, canonical, kind, reason, score, tallies[name].count,
-                                      tallies[canonical].count if canonical in tallies else 0, tallies[name].example))
-        if entity and aliases.entity_of(other) is None and entity[0] != canonical:
-            # A new full name whose surname the table knows: link it so it counts as that entity.
-            suggestions.append(Suggestion(canonical, entity[0], kind, "longer form", 100,
-                                          tallies[canonical].count if canonical in tallies else 0,
-                                          tallies[entity[0]].count if entity[0] in tallies else 0,
-                                          tallies[other].example))
+    suggestions = [row for name, (_, other, reason, score) in best.items()
+                   for row in _suggestion_rows(name, other, reason, score, written, tallies, aliases)]
     unique = {(s.alias, s.canonical): s for s in suggestions}.values()
     return sorted(unique, key=lambda s: (s.reason in _FUZZY, -s.alias_mentions - s.canonical_mentions,
                                          _REASON_RANK.get(s.reason, 9), -s.score, s.alias))[:limit]
+
+
+def _suggestion_rows(name: str, other: str, reason: str, score: int, written: dict[str, str], tallies: dict[str, _Tally],
+                     aliases: AliasTable) -> list[Suggestion]:
+    """The row proposing ``name`` as a spelling of ``other`` (as the table writes it), and, when ``other`` is a
+    new full name whose surname the table knows, the row linking it to that entity."""
+    canonical = written.get(other) or normalize_names(other, aliases=aliases).text
+    entity = aliases.entity_of(other) or _inner_entity(other, aliases)
+    kind = entity[1] if entity else ""
+    rows = [Suggestion(name, canonical, kind, reason, score, tallies[name].count,
+                       tallies[canonical].count if canonical in tallies else 0, tallies[name].example)]
+    if entity and aliases.entity_of(other) is None and entity[0] != canonical:
+        # A new full name whose surname the table knows: link it so it counts as that entity.
+        rows.append(Suggestion(canonical, entity[0], kind, "longer form", 100,
+                               tallies[canonical].count if canonical in tallies else 0,
+                               tallies[entity[0]].count if entity[0] in tallies else 0,
+                               tallies[other].example))
+    return rows
 
 
 def _inner_entity(name: str, aliases: AliasTable) -> tuple[str, str] | None:

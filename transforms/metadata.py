@@ -6,10 +6,9 @@ value goes through a small pure cleaner, so "A; A B; Site com" becomes ``("A B",
 from __future__ import annotations
 
 import html
-import json
 import re
 import unicodedata
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from urllib.parse import urlsplit, urlunsplit
@@ -17,6 +16,9 @@ from urllib.parse import urlsplit, urlunsplit
 from htmldate import find_date
 from lxml.html import HtmlElement
 from lxml.etree import XPath
+
+from transforms.page_sources import (is_article, json_ld_names, json_ld_objects, json_values, marked_elements,
+                                    meta_values)
 
 
 @dataclass(frozen=True)
@@ -108,25 +110,25 @@ def read_metadata(tree: HtmlElement, *, url: str | None = None) -> PageMetadata:
     >>> meta.title, meta.authors, meta.site_name, meta.url, meta.hostname, meta.declared_language
     ('Rain due', ('Jane Roe',), 'Daily Bugle', 'https://www.bugle.example/rain?utm_source=x', 'bugle.example', 'en')
     """
-    marked = _marked_elements(tree)
+    marked = marked_elements(tree)
     metas = marked.metas
-    objects = list(_json_ld_objects(marked.json_ld))
-    articles = [o for o in objects if _is_article(o)] or objects
+    objects = list(json_ld_objects(marked.json_ld))
+    articles = [o for o in objects if is_article(o)] or objects
     canonical = _canonical(marked.canonical, metas, fallback=url)
     hostname = _hostname(canonical or url)
-    publishers = [name for o in objects for name in _names(o.get("publisher"), persons=False)]
+    publishers = [name for o in objects for name in json_ld_names(o.get("publisher"), persons=False)]
     site_name = clean_site_name(_first(metas.get(key) for key in _SITE_META) or _first(publishers), hostname=hostname)
     if hostname is None and site_name and _DOMAIN.fullmatch(site_name):
         hostname = site_name.lower().removeprefix("www.")  # "PanARMENIAN.Net": the site names itself by domain
     site_names = tuple(filter(None, (site_name, hostname, *publishers)))
 
-    categories = clean_terms(_json_values(articles, "articleSection") or _meta_values(metas, _CATEGORY_META),
+    categories = clean_terms(json_values(articles, "articleSection") or meta_values(metas, _CATEGORY_META),
                              site_names=site_names)
-    tags = clean_terms(_json_values(articles, "keywords") or _meta_values(metas, _TAG_META), site_names=site_names)
+    tags = clean_terms(json_values(articles, "keywords") or meta_values(metas, _TAG_META), site_names=site_names)
     if not categories:
         categories = clean_terms(_link_texts(marked.category_links), site_names=site_names)
     if not tags:
-        tags = clean_terms(_link_texts(marked.tag_links) or _meta_values(metas, ("keywords",)), site_names=site_names)
+        tags = clean_terms(_link_texts(marked.tag_links) or meta_values(metas, ("keywords",)), site_names=site_names)
 
     raw_title = _first(metas.get(key) for key in _TITLE_META) or _first(str(o.get("headline") or "") for o in articles) \
         or _first(tree.xpath("//head/title/text()")) or _first(tree.xpath("//h1//text()"))
@@ -249,7 +251,7 @@ def canonical_url(tree: HtmlElement, *, metas: dict[str, str] | None = None, fal
     ...               fallback="https://x.example/a/b?p=1")
     'https://x.example/a/b'
     """
-    marked = _marked_elements(tree)
+    marked = marked_elements(tree)
     return _canonical(marked.canonical, marked.metas if metas is None else metas, fallback=fallback)
 
 
@@ -264,7 +266,7 @@ def _canonical(links: list[str], metas: dict[str, str], *, fallback: str | None)
 
 def _authors(tree: HtmlElement, articles: list[dict], metas: dict[str, str], *, site_names: tuple[str, ...]) -> tuple[str, ...]:
     # First source that yields a person wins: merging sources is how "A; A B" lists arise.
-    authors = clean_authors([n for o in articles for n in _names(o.get("author") or o.get("creator"), persons=True)],
+    authors = clean_authors([n for o in articles for n in json_ld_names(o.get("author") or o.get("creator"), persons=True)],
                             site_names=site_names)
     if not authors:
         authors = clean_authors([metas[key] for key in _AUTHOR_META if metas.get(key) and not metas[key].startswith("http")],
@@ -442,123 +444,6 @@ def _first(values: Iterable[str | None]) -> str | None:
         if value:
             return value
     return None
-
-
-@dataclass(frozen=True)
-class _Marked:
-    metas: dict[str, str]  # <meta> property, name or itemprop (lower case) -> first content
-    json_ld: list[str]  # texts of <script type="application/ld+json">
-    canonical: list[str]  # href of each <link rel="canonical">
-    category_links: list[HtmlElement]  # <a rel="category"> and <a rel="category tag">
-    tag_links: list[HtmlElement]  # <a rel="tag">
-
-
-def _marked_elements(tree: HtmlElement) -> _Marked:
-    """The elements metadata is read from, in page order, gathered in one walk over their tags.
-
-    One walk instead of a search per kind (meta tags, JSON-LD, canonical link, category and tag links):
-    each search is a pass over the whole page, and five of them cost twice this one.
-
-    >>> from lxml.html import fromstring
-    >>> marked = _marked_elements(fromstring('<html><head><meta name="Author" content=" A "><link rel="canonical" '
-    ...     'href="/x"></head><body><a rel="tag">T</a><a rel="category tag">C</a><meta property="article:tag" '
-    ...     'content="U"><meta property="article:tag" content="V"></body></html>'))
-    >>> marked.metas, marked.canonical, [a.text for a in marked.category_links], [a.text for a in marked.tag_links]
-    ({'author': 'A', 'article:tag': 'U,V'}, ['/x'], ['C'], ['T'])
-    """
-    metas: dict[str, str] = {}
-    json_ld: list[str] = []
-    canonical: list[str] = []
-    category_links: list[HtmlElement] = []
-    tag_links: list[HtmlElement] = []
-    # links are searched in the whole document (//link, //a), meta and script tags under ``tree`` (.//meta)
-    whole = tree.getroottree().getroot()
-    for element in whole.iter("meta", "script", "link", "a"):
-        tag, get = element.tag, element.get
-        if tree is not whole and tag in ("meta", "script") and tree not in element.iterancestors():
-            continue
-        if tag == "a":
-            rel = get("rel")
-            if rel == "tag":
-                tag_links.append(element)
-            elif rel == "category" or rel == "category tag":
-                category_links.append(element)
-        elif tag == "meta":
-            key = (get("property") or get("name") or get("itemprop") or "").strip().lower()
-            content = get("content")
-            if key and content and content.strip():
-                metas.setdefault(key, content.strip())
-                if key in ("article:tag",):  # repeated tags: keep them all
-                    metas[key] = metas[key] if metas[key] == content.strip() else f"{metas[key]},{content.strip()}"
-        elif tag == "script":
-            if get("type") == "application/ld+json":
-                json_ld.append(element.text or "")
-        elif get("rel") == "canonical" and get("href") is not None:
-            canonical.append(get("href"))
-    return _Marked(metas, json_ld, canonical, category_links, tag_links)
-
-
-def _meta_values(metas: dict[str, str], keys: Iterable[str]) -> list[str]:
-    return [metas[key] for key in keys if metas.get(key)]
-
-
-def _json_ld_objects(scripts: Iterable[str]) -> Iterator[dict]:
-    for script in scripts:
-        text = script.strip().removeprefix("<![CDATA[").removesuffix("]]>").strip()
-        if not text:
-            continue
-        try:
-            data = json.loads(text, strict=False)
-        except ValueError:
-            continue
-        yield from _walk_json(data)
-
-
-def _walk_json(data: object) -> Iterator[dict]:
-    if isinstance(data, list):
-        for item in data:
-            yield from _walk_json(item)
-    elif isinstance(data, dict):
-        yield data
-        for key in ("@graph", "mainEntity", "itemListElement"):
-            if key in data:
-                yield from _walk_json(data[key])
-
-
-def _is_article(obj: dict) -> bool:
-    kinds = obj.get("@type")
-    kinds = kinds if isinstance(kinds, list) else [kinds]
-    return any(isinstance(k, str) and ("Article" in k or k in ("BlogPosting", "Report", "WebPage", "LiveBlogPosting"))
-               for k in kinds) and any(key in obj for key in ("headline", "author", "datePublished"))
-
-
-def _names(value: object, *, persons: bool) -> list[str]:
-    """Names in a JSON-LD author/publisher value; with ``persons`` organisations are skipped."""
-    if isinstance(value, str):
-        return [value]
-    if isinstance(value, list):
-        return [name for item in value for name in _names(item, persons=persons)]
-    if isinstance(value, dict):
-        kind = value.get("@type")
-        if persons and isinstance(kind, str) and kind not in ("Person", ""):
-            return []
-        name = value.get("name")
-        if isinstance(name, str):
-            return [name]
-        if isinstance(name, list):
-            return [n for n in name if isinstance(n, str)]
-    return []
-
-
-def _json_values(objects: list[dict], key: str) -> list[str]:
-    values: list[str] = []
-    for obj in objects:
-        value = obj.get(key)
-        if isinstance(value, str):
-            values.append(value)
-        elif isinstance(value, list):
-            values.extend(v for v in value if isinstance(v, str))
-    return values
 
 
 def _timestamp(articles: list[dict], metas: dict[str, str], tree: HtmlElement) -> str | None:

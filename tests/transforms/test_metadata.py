@@ -1,4 +1,5 @@
-"""Metadata cleaners on golden cases: person-only authors, bare titles, site names, terms, canonical URLs."""
+"""Metadata cleaners on golden cases: person-only authors, bare titles, site names, terms, canonical URLs; the one
+walk that gathers the elements metadata is read from (transforms/metadata.py, transforms/page_sources.py)."""
 from __future__ import annotations
 
 import json
@@ -8,8 +9,9 @@ import pytest
 from lxml.html import fromstring
 
 from transforms.metadata import canonical_url, clean_authors, clean_site_name, clean_terms, clean_title, read_metadata
+from transforms.page_sources import marked_elements
 
-GOLDENS = Path(__file__).parent / "goldens" / "html"
+GOLDENS = Path(__file__).resolve().parents[1] / "goldens" / "html"
 
 
 def load_cases(name: str) -> list:
@@ -79,10 +81,8 @@ MARKED_PAGES = [
 @pytest.mark.parametrize("html", MARKED_PAGES)
 def test_marked_elements_are_what_the_searches_found(html):
     # one walk stands for these searches (whole document for links, under the tree for meta and script tags)
-    from transforms.metadata import _marked_elements
-
     tree = fromstring(html)
-    marked = _marked_elements(tree)
+    marked = marked_elements(tree)
     assert marked.canonical == tree.xpath("//link[@rel='canonical']/@href")
     assert marked.category_links == tree.xpath("//a[@rel='category' or @rel='category tag']")
     assert marked.tag_links == tree.xpath("//a[@rel='tag']")

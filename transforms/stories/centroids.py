@@ -4,8 +4,7 @@ touches become dicts while it runs."""
 from __future__ import annotations
 
 import math
-import operator
-from itertools import chain, repeat
+from itertools import chain
 
 import numpy as np
 
@@ -51,8 +50,8 @@ class CentroidStore:
         """Add the terms of the original at ``position`` to its story's centroid."""
         self.single.data[story] = position if self.single.data[story] == NO_ORIGINAL else ORIGINALS
         terms = self.terms(story)
-        # terms[slot] += weight for each term (an article's slots are distinct), without a Python loop.
-        terms.update(zip(slots, map(operator.add, map(terms.get, slots, repeat(0.0, len(slots))), weights)))
+        for slot, weight in zip(slots, weights):
+            terms[slot] = terms.get(slot, 0.0) + weight
         if len(terms) > 2 * CENTROID_TERMS:  # keep the strongest: bounds memory and comparison cost
             terms = self.hot[story] = dict(sorted(terms.items(), key=lambda item: (-item[1], item[0]))[:CENTROID_TERMS])
         self.norm.data[story] = math.hypot(*terms.values())
@@ -76,7 +75,9 @@ class CentroidStore:
         if not norm:
             return 0.0
         terms = self.terms(story)
-        return sum(map(operator.mul, map(terms.get, slots, repeat(0.0, len(slots))), weights)) / norm
+        # A plain sum: the C-level map chain it replaces saved about 3 us a call, 0.05 s of the 10 s of CPU that
+        # bench_stories --docs 20000 takes (15,000 calls): nothing measurable.
+        return sum(terms.get(slot, 0.0) * weight for slot, weight in zip(slots, weights)) / norm
 
     def cool(self) -> None:
         """Let go of the dicts once there are many (the pool holds them all)."""

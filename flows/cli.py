@@ -32,7 +32,8 @@ SEEDS_HELP = "folder with the alias and chrome tables (default: $NEWSCLEAN_SEEDS
 def _add_run_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seeds", default=None, metavar="DIR", help=SEEDS_HELP)
     parser.add_argument("--batch-size", type=int, default=None, metavar="N",
-                        help="input files per commit: one validation run and one Parquet file per table (default: 2000); "
+                        help="input files (or .jsonl lines) per commit: one validation run and one Parquet file per "
+                             "table (default: 2000); "
                              "documents are cleaned in batches of at most 1000 or 128 MB of input")
     parser.add_argument("--workers", type=int, default=None, metavar="N",
                         help="worker processes that clean documents (default: one per core; 0 = in this process, "
@@ -40,7 +41,8 @@ def _add_run_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--doc-timeout", type=float, default=None, metavar="SECONDS",
                         help="quarantine a document as `timeout` when cleaning it takes longer (default: 30)")
     parser.add_argument("--max-doc-mb", type=float, default=None, metavar="MB",
-                        help="quarantine a document as `too_large` above this size (default: 16)")
+                        help="quarantine a document as `too_large` above this size; no file is read past it, "
+                             ".gz files are decompressed only up to it (default: 16)")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -116,10 +116,16 @@ def build_hostile_folder(folder: Path, *, bomb_mb: float = 0.25, sparse_bytes: i
     (folder / "deep_arrays.jsonl").write_text("[" * 100_000 + "]" * 100_000 + "\n" + _jsonl_line("deep arrays") + "\n")
     add(".jsonl line of 100,000 nested arrays", "deep_arrays.jsonl", "quarantine", reason="bad_json_line", line=1)
     add(".jsonl good line after the nested arrays", "deep_arrays.jsonl", "articles", line=2)
-    (folder / "bad_date.jsonl").write_text(_jsonl_line("an impossible date", published="99999-99-99T99:99:99+99:99")
-                                           + "\n" + _jsonl_line("a date as a number", published=12) + "\n")
+    (folder / "bad_date.jsonl").write_text(
+        _jsonl_line("an impossible date", published="99999-99-99T99:99:99+99:99") + "\n"
+        + _jsonl_line("a date as a number", published=12) + "\n"
+        + _jsonl_line("the first day of year one", published="0001-01-01T00:00:00+05:00") + "\n"
+        + _jsonl_line("the last second of year 9999", published="9999-12-31T23:59:59-05:00") + "\n")
     add(".jsonl published that is no date", "bad_date.jsonl", "articles", line=1)
     add(".jsonl published that is a number", "bad_date.jsonl", "articles", line=2)
+    add(".jsonl published before year 1 in UTC", "bad_date.jsonl", "quarantine", reason="published_in_range", line=3)
+    add(".jsonl published after year 9999 in UTC", "bad_date.jsonl", "quarantine", reason="published_in_range",
+        line=4)
 
     # File names and file kinds.
     latin1_name = os.fsdecode(b"caf\xe9-news.txt")  # not UTF-8: a surrogate escape in the str name

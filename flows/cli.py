@@ -229,15 +229,15 @@ def _run(args: argparse.Namespace) -> int:
 
     # A broken seeds table, a bad --out or a busy output is named at once, not after Prefect's start-up and
     # its traceback of the failed flow run.
-    problem = output_problem(args.out)
-    if problem:
-        print(f"newsclean: {problem}", file=sys.stderr)
-        return 2
-    try:
+    try:  # before the --out check, which creates the output folder
         load_references(args.seeds)
         seed_warnings_found = seed_warnings(args.seeds)
     except SeedError as error:
         print(f"newsclean: {error}", file=sys.stderr)
+        return 2
+    problem = output_problem(args.out)
+    if problem:
+        print(f"newsclean: {problem}", file=sys.stderr)
         return 2
     for message in seed_warnings_found:
         print(f"newsclean: warning: {message}", file=sys.stderr)

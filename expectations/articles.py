@@ -78,7 +78,7 @@ class Rule:
     severity: str
     expectation: object | None
     fields: tuple[str, ...] = ()
-    check: Callable[[pd.DataFrame], Iterable[int]] | None = None
+    check: Callable[[pd.DataFrame], tuple[list, list]] | None = None  # labels failing, labels it raised on
     python_because: str = ""
 
     @property
@@ -202,10 +202,23 @@ def build_rules(inputs: SuiteInputs, *, today: dt.date | None = None) -> list[Ru
     return rules
 
 
-def _rows_where(failing: Callable[..., bool], *columns: str) -> Callable[[pd.DataFrame], list[int]]:
-    """A Python check: the labels of the rows for which ``failing(*values of columns)`` is true."""
-    def check(frame: pd.DataFrame) -> list[int]:
-        return [label for label, *values in zip(frame.index, *(frame[c] for c in columns)) if failing(*values)]
+def _rows_where(failing: Callable[..., bool], *columns: str) -> Callable[[pd.DataFrame], tuple[list, list]]:
+    """A Python check: the labels of the rows for which ``failing(*values of columns)`` is true, and of those
+    for which it raised (a value of a type the check does not expect: that row, not the commit, fails).
+
+    >>> check = _rows_where(lambda authors: len(authors) > 1, "authors")
+    >>> check(pd.DataFrame({"authors": [["A"], ["A", "B"], None]}))
+    ([1], [2])
+    """
+    def check(frame: pd.DataFrame) -> tuple[list, list]:
+        found, broken = [], []
+        for label, *values in zip(frame.index, *(frame[c] for c in columns)):
+            try:
+                if failing(*values):
+                    found.append(label)
+            except Exception:  # noqa: BLE001 - reported per row as suite_error:<rule>
+                broken.append(label)
+        return found, broken
     return check
 
 
@@ -477,7 +490,6 @@ DATA_ASSET = "articles"  # shown as "Data asset" in Data Docs
 BATCH_DEFINITION = "commit"  # each commit's rows are one whole-dataframe batch
 CHECKPOINT = "articles"
 DOCS_SITE = "newsclean"
-GX_FOLDER = "gx"  # the project folder GX makes under its project root
 
 
 class ArticleValidator:
@@ -549,10 +561,13 @@ class ArticleValidator:
                 outcome.add(name, severity, rows)
         for rule in self.rules.values():
             if rule.check is not None:
-                failing = list(rule.check(frame))
+                failing, broken = rule.check(frame)
                 if failing:
                     outcome.success = outcome.success and rule.severity != CRITICAL
                     outcome.add(rule.name, rule.severity, failing)
+                if broken:  # as for an expectation that raised: those rows were not checked
+                    outcome.success = False
+                    outcome.add(f"suite_error:{rule.name}", CRITICAL, broken)
         return outcome
 
     def build_docs(self, *, everything: bool = False) -> str | None:

@@ -78,6 +78,24 @@ def test_the_project_is_reused_not_created_again(two_runs, tmp_path):
     assert list(validator.context.get_config().data_docs_sites) == ["newsclean"]  # GX's default site dropped
 
 
+@pytest.mark.parametrize("removed", [("reports",), ("reports", "gx")], ids=["docs", "docs-and-project"])
+def test_report_rebuilds_data_docs_from_the_project_or_the_stored_rows(two_runs, tmp_path, removed):
+    """`newsclean report`: from the stored validation results; with gx/ gone, by validating the stored rows."""
+    from flows.report import rebuild_reports
+
+    out = tmp_path / "out"
+    shutil.copytree(two_runs[0], out)
+    for name in removed:
+        shutil.rmtree(out / name)
+    result = rebuild_reports(str(out))
+    assert result["adds_up"]
+    index = (out / "reports" / "data_docs" / "index.html").read_text(encoding="utf-8")
+    for summary in two_runs[1:]:
+        assert f"{summary['run_id']}" in index and _validation_pages(out, summary["run_id"])
+    results = list((out / "gx" / "uncommitted" / "validations" / "articles").glob("*/*/*.json"))
+    assert len({path.parent.parent.name for path in results}) == 2  # one set per run, none added twice
+
+
 def test_data_docs_index_lists_every_run_by_its_run_id(two_runs):
     out, first, second = two_runs
     index = (out / "reports" / "data_docs" / "index.html").read_text(encoding="utf-8")

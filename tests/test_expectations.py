@@ -160,3 +160,12 @@ def test_missing_reference_data_is_reported_not_silent():
 def test_an_empty_frame_validates_to_nothing(validator):
     result = validator.validate(validation_frame([]))
     assert result.critical == {} and result.warnings == {}
+
+
+def test_a_python_check_that_raises_quarantines_that_row_only(validator):
+    """A list column holding something else (here a number) cannot be checked: that row is held back with
+    the reason, the others are judged as usual, and the commit goes on."""
+    result = validator.validate(validation_frame([good_row(0), {**good_row(1), "authors": 5}]))
+    assert result.critical.get(1) == ["suite_error:authors_not_times", "suite_error:authors_not_staff",
+                                      "suite_error:authors_not_site_name", "suite_error:author_length"]
+    assert 0 not in result.critical

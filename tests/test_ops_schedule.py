@@ -21,10 +21,12 @@ import pytest
 from tests.conftest import ROOT, write_corpus
 
 BIN = Path(sys.executable).parent
-# The cron fires at the next minute boundary (at most 60 s away); the rest is the server's start, the
-# registration, the runner's poll and the run itself. Generous for a loaded 2-core machine.
-SCHEDULED_RUN_LIMIT = 180
-SCHEDULER_LIMIT = 30  # the scheduler's loops run every 2 and 5 s here: its runs are on the calendar by then
+# After the registration the cron fires at the next minute boundary (at most 60 s away); then the runner's
+# poll and the run itself. Usually 30-70 s in all; a loaded 2-core machine (a full `make test` while other
+# suites ran) once took 142 s, so the limit is generous.
+SCHEDULED_RUN_LIMIT = 300
+SERVER_START_LIMIT = 240  # 10-35 s usually; 113 s seen while several test suites shared the 2 cores
+SCHEDULER_LIMIT = 45  # its loops run every 2 and 5 s here: the runs are on the calendar long before, even under load
 
 
 def _free_port() -> int:
@@ -82,7 +84,7 @@ def prefect_server(tmp_path):
     server = subprocess.Popen([str(BIN / "prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(port)],
                               env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     try:
-        deadline = time.monotonic() + 120
+        deadline = time.monotonic() + SERVER_START_LIMIT
         while True:
             try:
                 if _get(f"{api}/health") is True:
@@ -92,7 +94,7 @@ def prefect_server(tmp_path):
             if server.poll() is not None or time.monotonic() > deadline:
                 pytest.fail(f"prefect server did not start: {(tmp_path / 'server.log').read_text()[-2000:]}")
             time.sleep(0.5)
-        print(f"prefect server answered after {time.monotonic() - deadline + 120:.1f} s")
+        print(f"prefect server answered after {time.monotonic() - deadline + SERVER_START_LIMIT:.1f} s")
         yield {**env, "PREFECT_API_URL": api}
     finally:
         _stop(server)
@@ -128,7 +130,7 @@ def test_a_cron_deployment_runs_on_schedule(prefect_server, tmp_path):
             # The scheduler loop puts the next runs on the calendar within seconds of the registration; with
             # a broken scheduler none ever appears, so say so without waiting for the minute.
             no_runs = not runs and time.monotonic() > registered + SCHEDULER_LIMIT
-            if no_runs or (not completed and time.monotonic() > started + SCHEDULED_RUN_LIMIT):
+            if no_runs or (not completed and time.monotonic() > registered + SCHEDULED_RUN_LIMIT):
                 server_log = (tmp_path / "server.log").read_text()
                 pytest.fail(f"{'the scheduler created no run' if no_runs else 'no scheduled run completed'} "
                             f"{time.monotonic() - registered:.0f} s after the registration (runs: "

@@ -39,6 +39,7 @@ test-faults: setup  ## kill, full-disk and recovery tests, the full set (several
 	NEWSCLEAN_FAULTS=full $(BIN)/python -m pytest tests/test_ops_faults.py tests/test_ops_crash.py -s
 
 bench: setup  ## speed and memory benchmarks (prints figures)
+	$(BIN)/python scripts/bench_startup.py
 	$(BIN)/python scripts/bench_stages.py
 	$(BIN)/python scripts/bench_pipeline.py
 

@@ -19,6 +19,7 @@ import hashlib
 import itertools
 import os
 import pickle
+import re
 import shutil
 import sys
 import tempfile
@@ -30,30 +31,33 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
+from typing import TYPE_CHECKING
 
-from prefect import flow, get_run_logger, task
+from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 from prefect.utilities.annotations import quote
-from tqdm import tqdm
 
-from expectations.articles import ArticleValidator, SuiteInputs, validation_frame
 from flows import report as reporting
 from flows.ledger import Ledger, LedgerRow
 from flows.lock import OutputLock
-from flows.seeds import load_references, seed_warnings
-from flows.settings import crash_point, default_workers, deferred_signals
+from flows.progress import Progress, run_logger
 from flows.reading import BatchReader, ReadBatch
+from flows.seeds import load_references, seed_warnings
+from flows.settings import crash_point, default_workers, deferred_signals, silence_console
 from flows.sources import MAX_DOCUMENT_BYTES, InputFile, discover
 from flows.state import DOCUMENTS_KEY, BatchSites, SiteLineCounts
 from flows.state import settle as settle_site_lines
-from flows.stories import StoryBatch, StorySession
-from flows.stories import settle as settle_stories
 from flows.store import ARTICLES, QUARANTINE, Store, article_row, publish_staged, quarantine_row, recover, staging_store
-from flows.workers import DEFAULT_DOC_TIMEOUT, Failure, close_pools, leased_pool
+from flows.workers import DEFAULT_DOC_TIMEOUT, Failure, close_pools, leased_pool, stop_all_pools
 from transforms.chrome import site_chrome_keys
 from transforms.decode import looks_like_html
 from transforms.pipeline import References, decode_document, document_site
 from transforms.records import Article, RawDocument
+
+if TYPE_CHECKING:  # imported where used: pandas (the suite) and scipy (the story index) cost a second at start-up,
+    # which a run with nothing new never needs
+    from expectations.articles import ArticleValidator, SuiteInputs
+    from flows.stories import StoryBatch, StorySession
 
 # Input files per commit: one validation run (GX costs about 0.75 s per run whatever its size), one Parquet
 # file per table and one ledger segment. A commit's articles, rows and story features wait in memory: at
@@ -83,6 +87,7 @@ class CleanOptions:
     workers: int
     doc_timeout: float
     refs_key: str
+    progress_key: str = ""  # the run's Progress in this process (none on a Dask worker: see clean_batch)
 
 
 class Opaque:
@@ -100,6 +105,7 @@ class CleanedBatch:
     articles: list[Article]
     site_counts: dict[str, Counter] = field(default_factory=dict)  # line keys this batch added, per site
     seconds: dict[str, float] = field(default_factory=dict)  # wall time of decode and clean in the workers
+    progress_shown: bool = False  # whether the run's progress counted its documents as they were cleaned
 
 
 @task(name="read", **_TASK)
@@ -114,11 +120,14 @@ def clean_batch(docs: "Opaque", sites: "Opaque", refs: "Opaque", options: CleanO
 
     The arguments are list[RawDocument], BatchSites and References, wrapped in :class:`Opaque`.
     """
+    progress = Progress.registered(options.progress_key)
     with leased_pool(options.workers, refs.value, timeout=options.doc_timeout, key=options.refs_key) as pool:
-        return _clean(pool, docs.value, sites.value)
+        cleaned = _clean(pool, docs.value, sites.value, on_done=progress.advance if progress else None)
+    cleaned.progress_shown = progress is not None
+    return cleaned
 
 
-def _clean(pool, docs: list[RawDocument], batch_sites: BatchSites) -> CleanedBatch:
+def _clean(pool, docs: list[RawDocument], batch_sites: BatchSites, on_done=None) -> CleanedBatch:
     """Every document through the stages in the workers, after a first pass that counts line keys where needed.
 
     A site's repeated lines are chrome in every copy, the first one included, so the plain-text
@@ -126,6 +135,7 @@ def _clean(pool, docs: list[RawDocument], batch_sites: BatchSites) -> CleanedBat
     is cleaned (the first pass). Documents of established sites are cleaned with what earlier batches
     and runs learned, and counted as they are cleaned. HTML pages are not counted: their chrome is the
     extractor's job. The raw bytes go to a worker once per pass and only the finished article comes back.
+    ``on_done(n)`` is told as documents are finished (for the progress bar).
     """
     sizes = [len(doc.raw) for doc in docs]
     articles: list[Article | None] = [None] * len(docs)
@@ -148,9 +158,11 @@ def _clean(pool, docs: list[RawDocument], batch_sites: BatchSites) -> CleanedBat
                    site_chrome_keys(batch_sites.counts.get(site, Counter()) + added.get(site, Counter()))
                    for site in sites}
     todo = [index for index, article in enumerate(articles) if article is None]
+    if on_done and len(todo) < len(docs):
+        on_done(len(docs) - len(todo))  # quarantined in the first pass
     started = time.perf_counter()
     processed = pool.map("process", [docs[i] for i in todo], {"chrome": site_chrome, "count": established},
-                         sizes=[sizes[i] for i in todo])
+                         sizes=[sizes[i] for i in todo], on_result=(lambda: on_done(1)) if on_done else None)
     clean_seconds = time.perf_counter() - started
     for index, result in zip(todo, processed):
         if isinstance(result, Failure):
@@ -178,6 +190,8 @@ def _looks_like_html(doc: RawDocument) -> bool:
 @task(name="validate", **_TASK)
 def validate_batch(articles: list[Article], validator: "LazyValidator", ingested_at: datetime, run_id: str):
     """Rows failing a critical expectation go to quarantine with the names of what they failed."""
+    from expectations.articles import validation_frame
+
     candidates = [a for a in articles if not a.quarantined]
     rows = [article_row(a, ingested_at=ingested_at, run_id=run_id) for a in candidates]
     outcome = validator.validate(validation_frame(rows), run_name=run_id) if rows else None
@@ -226,7 +240,41 @@ def report_run(store: Store, summary: dict, validator: "LazyValidator") -> dict:
     return reporting.write_run_report(store, summary, validator)
 
 
-@flow(name="clean-news", log_prints=False)
+def new_run_id() -> str:
+    """A run's id: UTC start time and a random suffix, e.g. ``20261122T033407Z-917626``; also the flow run's name."""
+    return datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:6]
+
+
+def _flow_run_name() -> str:
+    return new_run_id()
+
+
+def _current_run_id() -> str:
+    """The flow run's name when it is a run id (Prefect names every clean-news run so), else a new id."""
+    from prefect.context import FlowRunContext
+
+    context = FlowRunContext.get()
+    name = context.flow_run.name if context and context.flow_run else ""
+    return name if RUN_ID_PATTERN.fullmatch(name or "") else new_run_id()
+
+
+def _current_flow_run_id() -> str | None:
+    from prefect.context import FlowRunContext
+
+    context = FlowRunContext.get()
+    return str(context.flow_run.id) if context and context.flow_run else None
+
+
+RUN_ID_PATTERN = re.compile(r"\d{8}T\d{6}Z-[0-9a-f]{6}")
+
+
+def run_tags(out: str) -> list[str]:
+    """Tags of a run in the Prefect UI: ``newsclean`` and ``out:NAME`` (the output folder's last name)."""
+    name = out.rstrip("/").rsplit("/", 1)[-1].split("?", 1)[0] or out
+    return ["newsclean", f"out:{name}"]
+
+
+@flow(name="clean-news", flow_run_name=_flow_run_name, log_prints=False)
 def clean_news(sources: list[str], out: str = "data", seeds: str | None = None,
                batch_size: int = DEFAULT_BATCH_SIZE, full: bool = False, workers: int | None = None,
                doc_timeout: float = DEFAULT_DOC_TIMEOUT, max_document_bytes: int = MAX_DOCUMENT_BYTES,
@@ -239,11 +287,12 @@ def clean_news(sources: list[str], out: str = "data", seeds: str | None = None,
     are cleaned at once (raise it to the number of Dask workers with ``--task-runner dask``).
     """
     started = time.monotonic()
-    run_id = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:6]
+    run_id = _current_run_id()
     ingested_at = datetime.now(timezone.utc)
+    logger = run_logger()
     refs = load_references(seeds)
     for message in seed_warnings(seeds):  # allowed, probably wrong: said in the run's log
-        get_run_logger().warning(message)
+        logger.warning(message)
     root = Store.open(out)
     with OutputLock(root, wait=wait):
         recovered = recover(root)
@@ -253,14 +302,22 @@ def clean_news(sources: list[str], out: str = "data", seeds: str | None = None,
         cwd = os.getcwd()
         todo = [item for item in files if not ledger.unchanged(item, cwd)]
         totals = RunTotals(files=len(files), skipped_unchanged=len(files) - len(todo))
-        validator = LazyValidator(suite_inputs(refs), root)
+        logger.info("run %s: %d input files under %s; %d unchanged since an earlier run (not read), %d to read",
+                    run_id, len(files), ", ".join(map(str, sources)), totals.skipped_unchanged, len(todo))
+        for action in recovered:
+            logger.warning("recovered: %s", action)
+        validator = LazyValidator(suite_inputs(refs), root) if todo else None
         if todo:
             options = CleanOptions(workers=default_workers() if workers is None else workers,
                                    doc_timeout=doc_timeout, refs_key=_refs_key(refs))
-            _process(todo, store=store, ledger=ledger, refs=refs, options=options, validator=validator,
-                     totals=totals, batch_size=batch_size, max_document_bytes=max_document_bytes,
-                     in_flight=max(1, in_flight), run_id=run_id, ingested_at=ingested_at)
+            with Progress(len(todo), desc="clean-news") as progress:
+                options = replace(options, progress_key=progress.key)
+                _process(todo, store=store, ledger=ledger, refs=refs, options=options, validator=validator,
+                         totals=totals, batch_size=batch_size, max_document_bytes=max_document_bytes,
+                         in_flight=max(1, in_flight), run_id=run_id, ingested_at=ingested_at, progress=progress)
         elif not full:  # nothing new: still finish the story index and counts a killed run committed
+            from flows.stories import settle as settle_stories
+
             recovered += ["rewrote the stories table from the committed story index"] if settle_stories(root) else []
             recovered += ["folded the committed site line counts"] if settle_site_lines(root) else []
         if full:
@@ -269,6 +326,10 @@ def clean_news(sources: list[str], out: str = "data", seeds: str | None = None,
         ledger.compact(root, run_id=run_id)
         summary = totals.summary(run_id=run_id, out=out, sources=sources, ingested_at=ingested_at,
                                  seconds=time.monotonic() - started, full=full, recovered=recovered)
+        logger.info("run %s: %d documents read, %d written to articles, %d quarantined, %d already stored in "
+                    "%.2f s", run_id, totals.read, totals.written, totals.quarantined, totals.already_stored,
+                    summary["seconds"])
+        summary["flow_run_id"] = _current_flow_run_id()
         if not todo:  # nothing new: a one-line record, not a report build (that imports GX, about 3 s)
             return _record_idle_run(root, summary)
         return report_run(root, summary, quote(validator))
@@ -276,18 +337,20 @@ def clean_news(sources: list[str], out: str = "data", seeds: str | None = None,
 
 def _process(todo: list[InputFile], *, store: Store, ledger: Ledger, refs: References, options: CleanOptions,
              validator: "LazyValidator", totals: "RunTotals", batch_size: int, max_document_bytes: int,
-             in_flight: int, run_id: str, ingested_at: datetime) -> None:
+             in_flight: int, run_id: str, ingested_at: datetime, progress: Progress) -> None:
     """The batch loop, pipelined: this process reads batch k+1 and commits k-1 while workers clean k.
 
     Up to ``in_flight`` batches are cleaned at once (more than one only pays off on a Dask cluster);
     a batch learns site chrome from itself and from every batch whose cleaning had finished before it started.
     """
+    from flows.stories import StorySession
+
     partition = ingested_at.date().isoformat()
+    logger = run_logger()
     validator.prepare_in_background()
     stories = StorySession(store)
     site_lines = SiteLineCounts.load(store)
     already_stored = store.stored_doc_ids()
-    progress = tqdm(total=len(todo), unit="file", desc="clean-news", disable=None, leave=False)
     # This thread reads files and the pool's thread feeds the workers while the commits keep the
     # interpreter busy: after each system call a thread waits up to the switch interval for the GIL
     # (5 ms by default), which stalled reading (0.6 s -> 8 s for 5000 files in one measured run).
@@ -299,6 +362,11 @@ def _process(todo: list[InputFile], *, store: Store, ledger: Ledger, refs: Refer
         number, files, read, future = pending.popleft()
         with totals.timed("wait_for_clean"):
             cleaned = future.result()
+        if not cleaned.progress_shown:  # cleaned elsewhere (a Dask worker): counted now
+            progress.advance(len(cleaned.articles))
+        quarantined = sum(1 for article in cleaned.articles if article.quarantined)
+        logger.info("batch %d: cleaned %d documents (%d quarantined while cleaning) in %.2f s", number,
+                    len(cleaned.articles), quarantined, sum(cleaned.seconds.values()))
         totals.stage_seconds.update(cleaned.seconds)
         for site, counts in cleaned.site_counts.items():
             site_lines.add(site, counts)
@@ -320,19 +388,30 @@ def _process(todo: list[InputFile], *, store: Store, ledger: Ledger, refs: Refer
             for site, counts in cleaned.site_counts.items():
                 site_added.setdefault(site, Counter()).update(counts)
         ready.clear()
+        seconds: dict[str, float] = {}
+        started = time.perf_counter()
         with totals.timed("validate"):
             good, bad, failures = validate_batch(quote(articles), quote(validator), ingested_at, run_id)
+        seconds["validate"] = time.perf_counter() - started
         with totals.timed("cluster"):
             clustered = cluster_batch(quote(good), quote(stories))
         good = clustered.rows
+        seconds["cluster"] = time.perf_counter() - started - seconds["validate"]
         # An exact copy of a stored body is content already stored; the story ledger keeps its source.
         totals.already_stored += len(clustered.dropped)
         totals.exact_duplicates += len(clustered.dropped)
+        file_stem = f"part-{run_id}-{number:05d}"
         with totals.timed("write"):
             write_batch(store, quote(good), quote(bad), partition, run_id, number, quote(ledger), quote(ledger_rows),
                         quote(stories), quote(site_lines), quote(site_added))
+        seconds["write"] = time.perf_counter() - started - seconds["validate"] - seconds["cluster"]
         totals.add_batch(good, bad, failures, articles)
-        progress.update(file_count)
+        failed_rules = ", ".join(f"{rule} {n}" for rule, n in sorted(failures.items())) or "none"
+        logger.info("commit %d: %d input files, %d documents: %d written to articles/dt=%s/%s.parquet, %d "
+                    "quarantined, %d exact copies of stored articles; rules failed: %s; validate %.2f s, "
+                    "cluster %.2f s, write %.2f s", number, file_count, len(articles), len(good), partition,
+                    file_stem, len(bad), len(clustered.dropped), failed_rules, seconds["validate"],
+                    seconds["cluster"], seconds["write"])
         gc.collect(1 if number % GC_EVERY_COMMITS < GC_EVERY_COMMITS - 1 else 2)
         _release_free_memory()
 
@@ -350,11 +429,13 @@ def _process(todo: list[InputFile], *, store: Store, ledger: Ledger, refs: Refer
         reader = BatchReader(todo, ledger, max_docs=min(batch_size, CLEAN_BATCH_DOCS), max_bytes=MAX_BATCH_BYTES,
                              max_document_bytes=max_document_bytes)
         for number in itertools.count():
+            read_started = time.perf_counter()
             with totals.timed("read"):
                 read = read_batch(quote(reader))
             files = read.files
+            batch_bytes = sum(len(doc.raw) for doc in read.docs)
             totals.read += len(read.docs)
-            totals.input_bytes += sum(len(doc.raw) for doc in read.docs)
+            totals.input_bytes += batch_bytes
             totals.unchanged_content += read.unchanged_content
             fresh = []
             for doc in read.docs:
@@ -363,6 +444,12 @@ def _process(todo: list[InputFile], *, store: Store, ledger: Ledger, refs: Refer
                 else:
                     already_stored.add(doc.doc_id)
                     fresh.append(doc)
+            progress.grow(len(read.docs) - len(files))  # a .jsonl file holds many documents, an unchanged one none
+            progress.advance(len(read.docs) - len(fresh))
+            logger.info("batch %d: read %d files, %d documents (%.1f MB) in %.2f s; %d already stored, %d files "
+                        "with unchanged bytes; %d to clean", number, len(files), len(read.docs), batch_bytes / 1e6,
+                        time.perf_counter() - read_started, len(read.docs) - len(fresh), read.unchanged_content,
+                        len(fresh))
             finished = [finish_oldest() for _ in range(len(pending) - in_flight + 1)] if len(pending) >= in_flight else []
             sites = {document_site(doc) or "" for doc in fresh}
             batch_sites = site_lines.for_batch(sites, established_docs=ESTABLISHED_SITE_DOCS)
@@ -384,12 +471,18 @@ def _process(todo: list[InputFile], *, store: Store, ledger: Ledger, refs: Refer
         site_lines.save(store)
         with totals.timed("cluster"):
             stories.finish()
+    except BaseException as error:
+        # Stopped (SIGTERM, Ctrl-C) or failed: batches still being cleaned are abandoned, their workers killed, so
+        # that the task threads return now instead of after the batch (or a hanging page's deadline).
+        if _is_stop_signal(error):  # the abandoned tasks' errors go to the API, not to the console
+            silence_console()
+        stop_all_pools()
+        raise
     finally:
         gc.unfreeze()
         if gc_was_enabled:
             gc.enable()
         sys.setswitchinterval(switch_interval)
-        progress.close()
         close_pools()
 
 
@@ -474,6 +567,8 @@ class LazyValidator:
 
     def _build(self) -> None:
         if self._validator is None:
+            from expectations.articles import ArticleValidator
+
             if not self.store.is_local:
                 reporting.copy_gx_project(self.store, self.project_root, down=True)
             self._validator = ArticleValidator(self.inputs, docs_dir=self.docs_dir, project_root=self.project_root)
@@ -499,6 +594,8 @@ class LazyValidator:
 def suite_inputs(refs: References) -> SuiteInputs:
     """What the suite needs from the seeds: chrome residue patterns and the alias variants."""
     # residue_regexes is optional so the flow also runs with a lexicon that has none.
+    from expectations.articles import SuiteInputs
+
     residue = getattr(refs.lexicon, "residue_regexes", None)
     return SuiteInputs(chrome_residue=residue() if residue else (), alias_variants=refs.aliases.variants())
 
@@ -514,6 +611,12 @@ def _record_idle_run(store: Store, summary: dict) -> dict:
     store.write_bytes(json.dumps(summary, indent=2, ensure_ascii=False).encode("utf-8"), path)
     reporting.write_runs_index(store)
     return summary
+
+
+def _is_stop_signal(error: BaseException) -> bool:
+    from prefect.exceptions import TerminationSignal
+
+    return isinstance(error, (KeyboardInterrupt, TerminationSignal)) or type(error).__name__ == "Stopped"
 
 
 def _libc_malloc_trim():

@@ -3,14 +3,31 @@ from __future__ import annotations
 
 import argparse
 import errno
-import importlib
+import os
+import signal
 import sys
 import tempfile
-import threading
+import time
 from pathlib import Path
 
-from flows.settings import apply_prefect_defaults
+from flows.settings import apply_prefect_defaults, configure_output, silence_console
 from newsclean.api import version
+
+
+def _process_started() -> float:
+    """The ``time.monotonic()`` at which this process started (Linux), so the printed time is the command's."""
+    try:
+        with open("/proc/self/stat") as handle:
+            fields = handle.read().rsplit(")", 1)[1].split()
+        with open("/proc/uptime") as handle:
+            uptime = float(handle.read().split()[0])
+        age = uptime - int(fields[19]) / os.sysconf("SC_CLK_TCK")  # field 22: start time in ticks after boot
+        return time.monotonic() - max(0.0, age)
+    except (OSError, ValueError, IndexError):
+        return time.monotonic()
+
+
+STARTED = _process_started()
 
 DESCRIPTION = """Turn scraped news (plain text, HTML, .jsonl) into clean, validated Parquet.
 
@@ -21,12 +38,23 @@ Examples:
   newsclean deploy scrapes/ --out out/ --cron "0 * * * *"   run every hour (then: newsclean serve)
   newsclean report out/                           rebuild the reports from what is stored
   newsclean aliases suggest scrapes/              propose alias-table rows for name variants
+  newsclean server stop                           stop the local Prefect server runs started
+
+Without PREFECT_API_URL, `run` starts a local Prefect server in the background once and later commands
+reuse it (UI and logs of every run there); it stops after an hour without requests, or with
+`newsclean server stop`.
 
 Each command has its own --help.
 """
 
 EXIT_LOCKED = 75  # EX_TEMPFAIL: another run holds the output; try again later
 SEEDS_HELP = "folder with the alias and chrome tables (default: $NEWSCLEAN_SEEDS if set, else the project's seeds/)"
+
+
+def _add_verbose(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("-v", "--verbose", action="store_true",
+                        help="print Prefect's run logs (per batch: read, cleaned, quarantined, written), Dask's "
+                             "and Great Expectations' messages on the console")
 
 
 def _add_run_options(parser: argparse.ArgumentParser) -> None:
@@ -77,6 +105,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--in-flight", type=int, default=None, metavar="N",
                      help="batches cleaned at the same time (default: 1; with dask, the cluster's thread count "
                           "with --dask-address, else 2)")
+    _add_verbose(run)
 
     deploy = commands.add_parser(
         "deploy", help="register a scheduled clean-news deployment on the Prefect API",
@@ -110,6 +139,17 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("out", metavar="DIR", help="output folder of earlier runs, or s3:// URI")
     report.add_argument("--seeds", default=None, metavar="DIR", help=SEEDS_HELP)
 
+    server = commands.add_parser(
+        "server", help="the local Prefect server that `run` starts when PREFECT_API_URL is not set",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Without PREFECT_API_URL, `newsclean run` uses a local Prefect server that it starts in the "
+                    "background the first time and reuses afterwards (its state under $PREFECT_HOME, default "
+                    "~/.prefect). It stops by itself after $NEWSCLEAN_SERVER_IDLE_MINUTES (default 60; 0 = never) "
+                    "without a request. NEWSCLEAN_SERVER=temporary gives each command its own server instead, "
+                    "stopped when the command ends.")
+    server.add_argument("action", choices=("start", "stop", "status"),
+                        help="start it now (prints the UI address), stop it, or say whether it runs")
+
     aliases = commands.add_parser("aliases", help="work with the alias table")
     alias_commands = aliases.add_subparsers(dest="alias_command", required=True, metavar="ACTION")
     suggest = alias_commands.add_parser("suggest", help="propose alias rows for name variants found in a corpus",
@@ -122,14 +162,48 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """The command line; called without ``argv`` (the ``newsclean`` command itself) it also ends the process."""
+    code = _main(argv)
+    if argv is None:
+        _exit_now(code)
+    return code
+
+
+def _exit_now(code: int) -> None:
+    """Run the exit handlers (Prefect sends its last logs and events), flush, and leave without tearing down
+    every module and object one by one: that teardown cost 0.5 CPU-seconds, a sixth of a rerun with nothing new."""
+    import atexit
+
+    if "prefect" in sys.modules:  # Prefect drains these at thread shutdown, which os._exit skips
+        from prefect.events.worker import EventsWorker
+        from prefect.logging.handlers import APILogWorker
+
+        for service in (APILogWorker, EventsWorker):
+            try:
+                service.drain_all(timeout=10)
+            except Exception:  # a log line or event lost is no reason to fail the command
+                pass
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            pass
+    os._exit(code)
+
+
+def _main(argv: list[str] | None) -> int:
     args = build_parser().parse_args(argv)
     missing = [s for s in getattr(args, "sources", []) if "://" not in s and not Path(s).exists()]
     if missing:
         print(f"newsclean: {missing[0]}: no such file or folder; check the SOURCE argument", file=sys.stderr)
         return 2
     apply_prefect_defaults()
+    configure_output(verbose=getattr(args, "verbose", False))
     if args.command == "run":
         return _run(args)
+    if args.command == "server":
+        return _server(args)
     if args.command == "deploy":
         return _deploy(args)
     if args.command == "serve":
@@ -222,8 +296,54 @@ def _flow_parameters(args: argparse.Namespace) -> dict:
     return {name: value for name, value in params.items() if value is not None}
 
 
+class Stopped(BaseException):
+    """SIGTERM (or SIGINT) arrived while this command ran; raised in the main thread to unwind it."""
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _raise_stopped(signum, frame) -> None:
+    raise Stopped(signum)
+
+
+def _stopped_message(signum: int) -> str:
+    name = signal.Signals(signum).name
+    return (f"newsclean: stopped by {name}; the batches committed so far are kept, and the same command "
+            "started again finishes the run")
+
+
 def _run(args: argparse.Namespace) -> int:
-    from flows.clean_news import clean_news
+    # Prefect turns a SIGTERM inside the flow into its TerminationSignal; outside it (start-up, the end) ours does.
+    # Both, and Ctrl-C, end with one line instead of a traceback.
+    previous = signal.signal(signal.SIGTERM, _raise_stopped)
+    try:
+        return _run_flow(args)
+    except KeyboardInterrupt:
+        silence_console()
+        print(_stopped_message(signal.SIGINT), file=sys.stderr)
+        return 128 + signal.SIGINT
+    except BaseException as error:
+        signum = getattr(error, "signum", None) or getattr(error, "signal", None)
+        if not isinstance(signum, int) or not _is_stop(error):
+            raise
+        silence_console()
+        print(_stopped_message(signum), file=sys.stderr)
+        return 128 + signum
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _is_stop(error: BaseException) -> bool:
+    if isinstance(error, Stopped):
+        return True
+    from prefect.exceptions import TerminationSignal
+
+    return isinstance(error, TerminationSignal)
+
+
+def _run_flow(args: argparse.Namespace) -> int:
     from flows.lock import OutputLocked
     from flows.seeds import SeedError, load_references, seed_warnings
 
@@ -254,14 +374,24 @@ def _run(args: argparse.Namespace) -> int:
         if holder is not None:
             print(f"newsclean: {locked_message(store, holder)}", file=sys.stderr)
             return EXIT_LOCKED
-    preload = _import_in_background("great_expectations")
+    from prefect import tags
+
+    from flows.clean_news import clean_news, run_tags
+    from flows.server import ServerError, prefect_api
+
     flow_fn, params = clean_news, _flow_parameters(args)
     if args.task_runner == "dask":
         flow_fn, params = _with_dask(args, params)
     elif args.in_flight:
         params["in_flight"] = args.in_flight
     try:
-        summary = flow_fn(sources=args.sources, out=args.out, full=args.full, wait=args.wait, **params)
+        with prefect_api(announce=lambda message: print(f"newsclean: {message}", file=sys.stderr)), \
+                tags(*run_tags(args.out)):
+            summary = flow_fn(sources=args.sources, out=args.out, full=args.full, wait=args.wait, **params)
+            summary = {**summary, "ui": _ui_url(summary)}
+    except ServerError as error:
+        print(f"newsclean: {error}; or set PREFECT_API_URL to a running Prefect server", file=sys.stderr)
+        return 1
     except SeedError as error:
         print(f"newsclean: {error}", file=sys.stderr)
         return 2
@@ -277,30 +407,44 @@ def _run(args: argparse.Namespace) -> int:
         print(f"newsclean: {args.out}: no space left on device ({error.filename or 'writing the output'}); the "
               "output keeps every finished commit: free some space and run the same command again", file=sys.stderr)
         return 1
-    finally:
-        preload.join()
+    summary = {**summary, "seconds": round(time.monotonic() - STARTED, 2)}
     print(format_summary(summary))
     return 0
 
 
-def _import_in_background(module: str) -> threading.Thread:
-    """Import ``module`` in a thread while Prefect starts its server and the flow run.
+def _ui_url(summary: dict) -> str | None:
+    """The run's page in the Prefect UI of the API in use (read inside the server's settings context)."""
+    from prefect.settings import get_current_settings
 
-    Great Expectations takes about 3 CPU-seconds to import. Started here, on the core the Prefect start-up
-    leaves idle, the import is done before the first batch needs the suite, instead of competing with the
-    worker processes for CPU (in a 5000-page HTML run it was 4% of all CPU time). A run with nothing new
-    never uses it and pays no wall time for it as long as Prefect's start-up takes longer than the import.
-    The flow's own ``import`` waits for this one when it comes first (Python's per-module import lock).
-    """
-    def run() -> None:
+    base = get_current_settings().ui_url
+    run = summary.get("flow_run_id")
+    return f"{str(base).rstrip('/')}/runs/flow-run/{run}" if base and run else None
+
+
+def _server(args: argparse.Namespace) -> int:
+    from flows import server
+
+    if args.action == "stop":
+        stopped = server.stop()
+        print(f"stopped the local Prefect server (pid {stopped.pid}, {stopped.url})" if stopped
+              else "no local Prefect server of newsclean is running")
+        return 0
+    if args.action == "start":
         try:
-            importlib.import_module(module)
-        except Exception:  # the flow imports it again and reports the error where it matters
-            pass
-
-    thread = threading.Thread(target=run, name=f"newsclean-import-{module}", daemon=True)
-    thread.start()
-    return thread
+            info, started = server.ensure_background()
+        except server.ServerError as error:
+            print(f"newsclean: {error}", file=sys.stderr)
+            return 1
+    else:
+        info, started = server.running(), False
+        if info is None:
+            print("no local Prefect server of newsclean is running; `newsclean run` or `newsclean server start` "
+                  "starts one")
+            return 3
+    idle = f"stops after {info.idle_minutes:g} idle minutes" if info.idle_minutes else "runs until stopped"
+    print(f"{'started' if started else 'running'}: the local Prefect server, pid {info.pid}; UI {info.url}; "
+          f"{idle}\n  use it from other tools with: export PREFECT_API_URL={info.api_url}")
+    return 0
 
 
 def _with_dask(args: argparse.Namespace, params: dict):
@@ -353,7 +497,7 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def format_summary(summary: dict) -> str:
-    """The one-screen summary printed at the end of a run."""
+    """The one-screen summary printed at the end of a run; ``seconds`` is the command's wall time."""
     lines = [
         f"clean-news {summary['run_id']}: {summary['read']} documents read in {summary['seconds']} s",
         f"  written to articles  {summary['written']:>8}",
@@ -372,6 +516,8 @@ def format_summary(summary: dict) -> str:
     lines.append(f"  output               {summary['out']}")
     lines.append(f"  report               {summary['reports']['summary']}")
     lines.append(f"  data docs            {summary['reports']['data_docs']}")
+    if summary.get("ui"):
+        lines.append(f"  prefect UI           {summary['ui']}")
     return "\n".join(lines)
 
 

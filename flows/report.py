@@ -22,7 +22,6 @@ import pyarrow.compute as pc
 import pyarrow.dataset as ds
 import pyarrow.fs as pafs
 
-from expectations.articles import not_checked
 from flows.store import ARTICLES, ARTICLES_SCHEMA, QUARANTINE, Store
 
 REPORTS = "reports"
@@ -411,6 +410,8 @@ def _not_checked(validator) -> list[str]:
     inputs = getattr(validator, "inputs", None)
     if inputs is None:
         return list(getattr(getattr(validator, "_validator", None), "not_checked", []))
+    from expectations.articles import not_checked  # here, not at the top: it imports pandas (0.35 s)
+
     return not_checked(inputs)
 
 

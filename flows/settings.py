@@ -7,7 +7,10 @@ from contextlib import contextmanager
 PREFECT_DEFAULTS = {
     "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
     "DO_NOT_TRACK": "1",
-    "PREFECT_LOGGING_LEVEL": "WARNING",
+    # The run logger's INFO lines (per batch: read, cleaned, quarantined, written) go to the API, so the UI shows
+    # them; the console shows warnings and errors only (-v: everything).
+    "PREFECT_LOGGING_LEVEL": "INFO",
+    "PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL": "WARNING",
     # The embedded server once took 17 s to start cold on 2 cores; Prefect's default is 20 s.
     "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "120",
     "PREFECT_RESULTS_PERSIST_BY_DEFAULT": "false",
@@ -18,6 +21,27 @@ def apply_prefect_defaults() -> None:
     """Set the defaults above unless the user set them; call before importing prefect."""
     for name, value in PREFECT_DEFAULTS.items():
         os.environ.setdefault(name, value)
+
+
+def configure_output(verbose: bool = False) -> None:
+    """Console verbosity of Prefect, Dask (``distributed`` logs 30-odd INFO lines per local cluster) and Great
+    Expectations; call before importing them. Quiet unless ``verbose``; an explicit environment setting wins."""
+    import logging
+
+    if verbose:
+        os.environ["PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL"] = "INFO"
+    os.environ.setdefault("DASK_LOGGING__DISTRIBUTED", "info" if verbose else "warning")
+    logging.getLogger("great_expectations").setLevel(logging.INFO if verbose else logging.WARNING)
+    # Hundreds of "Skipping registering function ..." lines at import, about GX's own API docs.
+    logging.getLogger("great_expectations._docs_decorators").setLevel(logging.WARNING)
+
+
+def silence_console() -> None:
+    """Nothing more on the console from logging (a stopped run's abandoned tasks); the API still gets the logs."""
+    import logging
+
+    for handler in logging.getLogger().handlers:
+        handler.setLevel(logging.CRITICAL + 1)
 
 
 def default_workers() -> int:

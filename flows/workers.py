@@ -262,12 +262,18 @@ class WorkerPool:
         self._setup_frame = _frame(("setup", refs))
         self._workers: list[_Worker] = []
         self._lock = threading.Lock()
+        self._on_result: Callable[[], None] | None = None
         self.restarts = 0
 
-    def map(self, job: str, items: Sequence, context: object = None, *, sizes: Sequence[int] | None = None) -> list:
-        """The job's result for each item, in order; a :class:`Failure` where it timed out or crashed."""
+    def map(self, job: str, items: Sequence, context: object = None, *, sizes: Sequence[int] | None = None,
+            on_result: Callable[[], None] | None = None) -> list:
+        """The job's result for each item, in order; a :class:`Failure` where it timed out or crashed.
+
+        ``on_result()`` is called as each item's result arrives (a progress bar).
+        """
         if not items:
             return []
+        self._on_result = on_result
         if self.size <= 0:
             return self._map_here(job, items, context)
         with self._lock:
@@ -285,7 +291,12 @@ class WorkerPool:
                 results.append(JOBS[job](item, context))
             except Exception as error:
                 results.append(Failure(f"error: {type(error).__name__}: {str(error)[:200]}"))
+            self._result_arrived()
         return results
+
+    def _result_arrived(self) -> None:
+        if self._on_result is not None:
+            self._on_result()
 
     def _map_workers(self, job: str, items: Sequence, context: object, sizes: Sequence[int] | None) -> list:
         results: list = [None] * len(items)
@@ -299,9 +310,11 @@ class WorkerPool:
         for worker in self._workers:
             selector.register(worker.fd, selectors.EVENT_READ, worker)
         try:
-            while queue or any(w.task for w in self._workers):
+            while True:
                 if len(self._workers) < self.size:
                     raise RuntimeError("the worker pool was closed during a batch")
+                if not queue and not any(w.task for w in self._workers):
+                    break
                 for worker in self._workers:
                     if worker.ready and worker.task is None and queue:
                         indexes = queue.popleft()
@@ -313,7 +326,8 @@ class WorkerPool:
                 now = time.monotonic()
                 deadlines = [w.last_progress + self.timeout - now for w in self._workers if w.task]
                 deadlines += [w.started + STARTUP_TIMEOUT - now for w in self._workers if not w.ready]
-                events = selector.select(timeout=max(0.0, min(deadlines)) if deadlines else 1.0)
+                # At most a second: a pool closed from another thread (a run stopping) is noticed at the loop's top.
+                events = selector.select(timeout=min(1.0, max(0.0, min(deadlines))) if deadlines else 1.0)
                 for key, _ in events:
                     worker: _Worker = key.data
                     messages = worker.frames()
@@ -344,6 +358,7 @@ class WorkerPool:
         indexes, position = worker.task
         index = indexes[position]
         results[index] = message[1] if message[0] == "ok" else Failure(message[1])
+        self._result_arrived()
         worker.last_progress = time.monotonic()
         worker.task[1] += 1
         if worker.task[1] == len(indexes):
@@ -357,6 +372,7 @@ class WorkerPool:
         if worker.task:
             indexes, position = worker.task
             results[indexes[position]] = Failure(reason)
+            self._result_arrived()
             if position + 1 < len(indexes):
                 queue.appendleft(indexes[position + 1:])
         fresh = _Worker(self._setup_frame)
@@ -434,7 +450,8 @@ def close_pools() -> None:
 
 
 @atexit.register
-def _close_all_at_exit() -> None:
+def stop_all_pools() -> None:
+    """Kill every worker, also those of a batch being cleaned (whose map call then fails): for a run that stops."""
     for pool in list(_EVERY):
         pool.close()
 

@@ -26,6 +26,16 @@ def pytest_collection_modifyitems(config, items):
                                  "seeds_run" not in getattr(item, "fixturenames", ())))
 
 
+@pytest.fixture(scope="session", autouse=True)
+def no_server_left_behind():
+    """A local Prefect server that a command started in the session's PREFECT_HOME is stopped at the end (the
+    tests that start their own stop them; this catches one a failing test left)."""
+    yield
+    from flows.server import stop
+
+    stop(Path(os.environ["PREFECT_HOME"]))
+
+
 @pytest.fixture(scope="session")
 def prefect_harness():
     """A real Prefect API (temporary database, local server) for every flow run in the session."""

@@ -6,8 +6,9 @@ comparing every pair.
 """
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
-from datasketch import MinHash
 
 from .arrays import GOLDEN, U64, fmix32, mix64, segment_starts, sorted_merge
 from .tokens import Tokens
@@ -30,8 +31,18 @@ LSH_BANDS = MINHASH_PERMUTATIONS // LSH_ROWS
 # key are candidates: a key shared by many (boilerplate) adds little.
 _BAND_NEIGHBOURS = 8
 
-_PERMUTATIONS = MinHash(num_perm=MINHASH_PERMUTATIONS, seed=MINHASH_SEED, scheme="affine32").permutations
 EMPTY_HASH = np.uint32(0xFFFFFFFF)  # every slot of the signature of a text without words
+
+
+
+@lru_cache(maxsize=1)
+def _permutations() -> tuple[np.ndarray, np.ndarray]:
+    """datasketch's affine32 permutations for MINHASH_SEED; imported on first use, not with the module: datasketch
+    brings scipy.integrate and scipy.optimize (0.7 s), which a run with nothing new to cluster never needs."""
+    from datasketch import MinHash
+
+    return MinHash(num_perm=MINHASH_PERMUTATIONS, seed=MINHASH_SEED, scheme="affine32").permutations
+
 
 # A near duplicate's target: a stored position (int), or ("batch", i) for an earlier article of the batch.
 Target = int | tuple[str, int]
@@ -41,13 +52,14 @@ def minhash_signatures(values: np.ndarray, owners: np.ndarray, count: int, *, ch
     """MinHash signatures of ``count`` sets given as shingle hashes and their (ascending) set numbers,
     equal to datasketch's affine32 ``MinHash.update_batch``; a set with no shingles gets the empty signature.
 
+    >>> from datasketch import MinHash
     >>> signatures = minhash_signatures(np.array([1, 2, 3], dtype=np.uint32), np.array([0, 0, 0]), 2)
     >>> reference = MinHash(num_perm=MINHASH_PERMUTATIONS, seed=MINHASH_SEED, hashfunc=int)
     >>> reference.update_batch([1, 2, 3])
     >>> bool((signatures[0] == reference.hashvalues).all()), int(signatures[1].min()) == 2**32 - 1
     (True, True)
     """
-    a, b = _PERMUTATIONS
+    a, b = _permutations()
     out = np.full((count, len(a)), EMPTY_HASH, dtype=np.uint32)
     if not len(values):
         return out

@@ -43,10 +43,11 @@ bench: setup  ## speed and memory benchmarks (prints figures)
 	$(BIN)/python scripts/bench_stages.py
 	$(BIN)/python scripts/bench_pipeline.py
 
-bench-quality: setup  ## extraction quality on ../shared/bench (text and HTML F1 by the benchmark's scorer; text titles)
+bench-quality: setup  ## extraction quality on ../shared/bench (text and HTML F1 by the benchmark's scorer; text titles; line model vs rules)
 	$(BIN)/python scripts/bench_quality.py --input text
 	$(BIN)/python scripts/bench_quality.py --input html
 	$(BIN)/python scripts/score_titles.py
+	$(BIN)/python scripts/eval_text_model.py
 
 clean:  ## remove the virtualenv and outputs
 	rm -rf $(VENV) $(OUT)

@@ -101,7 +101,7 @@ _LEXICON = "one pattern per lexicon entry over the whole text: as a GX regex it 
 # The articles table's scalar columns the GX suite reads (the list columns go to the Python checks).
 GX_COLUMNS = ("doc_id", "source_uri", "input_format", "site", "site_name", "url", "title", "language", "body",
               "body_normalized", "published", "published_at", "removed_share", "ingested_at", "pipeline_version",
-              "run_id")
+              "stripper", "run_id")
 
 
 def build_rules(inputs: SuiteInputs, *, today: dt.date | None = None) -> list[Rule]:
@@ -153,6 +153,7 @@ def build_rules(inputs: SuiteInputs, *, today: dt.date | None = None) -> list[Ru
             column="removed_share", min_value=0.0, max_value=MAX_REMOVED_SHARE), "removed_share", "chrome"),
         rule("ingested_at_present", CRITICAL, gxe.ExpectColumnValuesToNotBeNull(column="ingested_at")),
         rule("pipeline_version_present", CRITICAL, gxe.ExpectColumnValuesToNotBeNull(column="pipeline_version")),
+        rule("stripper_present", CRITICAL, gxe.ExpectColumnValuesToNotBeNull(column="stripper")),
         rule("run_id_present", CRITICAL, gxe.ExpectColumnValuesToNotBeNull(column="run_id")),
     ]
     not_a_time, not_staff = re.compile(AUTHOR_NOT_A_TIME), re.compile(AUTHOR_NOT_STAFF)
@@ -377,6 +378,7 @@ def validation_frame(rows: Sequence[dict]) -> pd.DataFrame:
         "removed_share": pd.Series([float(r.get("removed_share") or 0.0) for r in rows], dtype="float64"),
         "ingested_at": column("ingested_at"),
         "pipeline_version": column("pipeline_version"),
+        "stripper": column("stripper"),
         "run_id": column("run_id"),
         **{key: column(key) for key in LIST_COLUMNS},
     })

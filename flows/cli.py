@@ -102,6 +102,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--dask-address", default=None, metavar="tcp://HOST:PORT",
                      help="scheduler of an existing Dask cluster (default with --task-runner dask: a temporary "
                           "local cluster)")
+    run.add_argument("--text-stripper", choices=("rules", "model"), default=None,
+                     help="what removes chrome from plain text: the hand-set rules or the learned line model "
+                          "(default: $NEWSCLEAN_TEXT_STRIPPER if set, else rules)")
     run.add_argument("--in-flight", type=int, default=None, metavar="N",
                      help="batches cleaned at the same time (default: 1; with dask, the cluster's thread count "
                           "with --dask-address, else 2)")
@@ -347,6 +350,9 @@ def _run_flow(args: argparse.Namespace) -> int:
     from flows.lock import OutputLocked
     from flows.seeds import SeedError, load_references, seed_warnings
 
+    if getattr(args, "text_stripper", None):  # the flow and its worker processes read it from the environment
+        from flows.seeds import STRIPPER_ENV
+        os.environ[STRIPPER_ENV] = args.text_stripper
     # A broken seeds table, a bad --out or a busy output is named at once, not after Prefect's start-up and
     # its traceback of the failed flow run.
     try:  # before the --out check, which creates the output folder

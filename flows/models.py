@@ -46,3 +46,44 @@ def _shipped_model_path() -> Path:
     package, name = _LANGUAGE_MODEL
     # Found without importing the package: its import pulls in a downloader this never needs.
     return Path(find_spec(package).submodule_search_locations[0]) / name
+
+
+class WordfreqFunctionWords:
+    """A language's most frequent words from wordfreq's shipped lists (no network): the line model's function
+    words (:data:`transforms.chrome.features.FUNCTION_WORDS` of them). Read once per language and process; it
+    pickles empty, so each worker reads its own."""
+
+    def __init__(self) -> None:
+        self._words: dict[str | None, frozenset[str]] = {}
+
+    def __call__(self, language: str | None) -> frozenset[str]:
+        found = self._words.get(language)
+        if found is None:
+            found = self._words[language] = _top_words(language)
+        return found
+
+    def __getstate__(self) -> dict:
+        return {}
+
+    def __setstate__(self, state: dict) -> None:
+        self._words = {}
+
+
+def _top_words(language: str | None) -> frozenset[str]:
+    """
+    >>> {"the", "of"} <= _top_words("en"), "der" in _top_words("de"), _top_words("xx"), _top_words(None)
+    (True, True, frozenset(), frozenset())
+    """
+    import logging
+
+    import wordfreq
+
+    from transforms.chrome.features import FUNCTION_WORDS
+
+    if not language:
+        return frozenset()
+    logging.getLogger("wordfreq").setLevel(logging.ERROR)  # "using the nearest match" for no -> nb
+    try:  # (wordfreq takes the nearest language it has: nb for no)
+        return frozenset(wordfreq.top_n_list(language, FUNCTION_WORDS))
+    except (LookupError, ValueError):
+        return frozenset()

@@ -7,8 +7,10 @@ import os
 from functools import lru_cache
 from pathlib import Path
 
-from flows.models import FastTextLanguageIdentifier
+import transforms.chrome
+from flows.models import FastTextLanguageIdentifier, WordfreqFunctionWords
 from transforms.chrome import LEXICON_FILES, ChromeLexicon
+from transforms.chrome.model import LineModel
 from transforms.names import ALIAS_FILES, AliasTable
 from transforms.pipeline import References
 
@@ -120,9 +122,42 @@ def seed_warnings(folder: str | Path | None = None) -> tuple[str, ...]:
                  for message in alias_warnings(read_seed_table(root / name), source=str(root / name)))
 
 
+# The trained line model for plain text (scripts/train_text_model.py writes it).
+LINE_MODEL_FILE = Path(transforms.chrome.__file__).resolve().parent / "line_model.json"
+# Which plain-text stripper a run uses: "rules" (the hand-set rule stripper) or "model" (the line model).
+STRIPPER_ENV = "NEWSCLEAN_TEXT_STRIPPER"
+STRIPPERS = ("rules", "model")
+DEFAULT_STRIPPER = "rules"
+
+
+def text_stripper(override: str | None = None) -> str:
+    """The plain-text stripper to use: the override, else $NEWSCLEAN_TEXT_STRIPPER, else the default."""
+    choice = override or os.environ.get(STRIPPER_ENV) or DEFAULT_STRIPPER
+    if choice not in STRIPPERS:
+        raise SeedError(f"{STRIPPER_ENV}={choice!r}: choose one of {', '.join(STRIPPERS)}")
+    return choice
+
+
+@lru_cache(maxsize=2)
+def load_line_model(path: Path = LINE_MODEL_FILE) -> LineModel:
+    """The line model from its JSON file, read once per process; its function words come from wordfreq."""
+    try:
+        return LineModel.from_json(path.read_text(encoding="utf-8"), function_words=WordfreqFunctionWords())
+    except FileNotFoundError:
+        raise SeedError(f"{path}: line model not found; restore it from git or rebuild it with "
+                        "scripts/train_text_model.py") from None
+    except (ValueError, KeyError) as error:
+        raise SeedError(f"{path}: {error}") from error
+
+
+def load_references(folder: str | Path | None = None, stripper: str | None = None) -> References:
+    """The chrome lexicon and the alias table (from the seed tables in ``folder``) and, when ``stripper`` (or
+    $NEWSCLEAN_TEXT_STRIPPER) is ``model``, the line model."""
+    return _load_references(folder, text_stripper(stripper))
+
+
 @lru_cache(maxsize=8)
-def load_references(folder: str | Path | None = None) -> References:
-    """The chrome lexicon and the alias table built from the seed tables in ``folder``."""
+def _load_references(folder: str | Path | None, stripper: str) -> References:
     root = seeds_dir(folder)
     tables = {name: read_seed_table(root / name) for name in (*LEXICON_FILES, *ALIAS_FILES)}
     try:  # the builders name the file and line of a bad row; surface that as a seed error
@@ -130,6 +165,7 @@ def load_references(folder: str | Path | None = None) -> References:
             lexicon=ChromeLexicon.from_tables({name: tables[name] for name in LEXICON_FILES}),
             aliases=AliasTable.from_tables({name: tables[name] for name in ALIAS_FILES}),
             language=FastTextLanguageIdentifier(),
+            line_model=load_line_model() if stripper == "model" else None,
         )
     except ValueError as error:
         raise SeedError(f"{root}: {error}") from error

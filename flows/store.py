@@ -49,6 +49,7 @@ ARTICLES_SCHEMA = pa.schema([
     pa.field("tags", _STRINGS),
     pa.field("word_count", pa.int32()),
     pa.field("removed_share", pa.float32(), metadata={"doc": "share of the input's non-empty lines removed as chrome"}),
+    pa.field("stripper", pa.string(), metadata={"doc": "what removed the chrome: rules, or the line model's version"}),
     pa.field("repairs", _STRINGS, metadata={"doc": "decoding repairs applied (charset, mojibake, NUL bytes)"}),
     pa.field("warnings", _STRINGS, metadata={"doc": "warning-level expectations this row failed"}),
     pa.field("ingested_at", _TIMESTAMP, nullable=False),
@@ -93,7 +94,8 @@ def article_row(article: Article, *, ingested_at: datetime, run_id: str, warning
         "captions": list(article.captions), "chrome": article.chrome,  # RemovedLines: Store.write turns it into Arrow
         "entities": [{"name": e.name, "kind": e.kind, "mentions": e.mentions} for e in article.entities],
         "categories": list(article.categories), "tags": list(article.tags), "word_count": article.word_count,
-        "removed_share": article.removed_share, "repairs": list(article.repairs), "warnings": list(warnings),
+        "removed_share": article.removed_share, "stripper": article.stripper, "repairs": list(article.repairs),
+        "warnings": list(warnings),
         "ingested_at": ingested_at, "pipeline_version": PIPELINE_VERSION, "run_id": run_id,
         "story_id": None, "near_duplicate_of": None,
     }

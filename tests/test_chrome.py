@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from transforms import chrome
+from transforms.chrome import rules as chrome
 from transforms.chrome import (
     LEXICON_FILES,
     SITE_CHROME_MIN_DOCS,

@@ -55,6 +55,7 @@ FAULTS = [
     ("names_normalized", WARNING, {"body_normalized": "The U.K. agreed. " + BODY}),
     ("ingested_at_present", CRITICAL, {"ingested_at": None}),
     ("pipeline_version_present", CRITICAL, {"pipeline_version": None}),
+    ("stripper_present", CRITICAL, {"stripper": None}),
     ("run_id_present", CRITICAL, {"run_id": None}),
 ]
 
@@ -69,7 +70,7 @@ def good_row(number: int) -> dict:
         "chrome": [{"line": "Share", "rule": "share_call"}], "entities": [{"name": "Turkey", "kind": "country", "mentions": 1}],
         "categories": ["Local"], "tags": ["floods"], "word_count": len(BODY.split()), "removed_share": 0.3,
         "repairs": ["mojibake"], "warnings": [], "ingested_at": dt.datetime.now(dt.timezone.utc),
-        "pipeline_version": "test", "run_id": "test-run",
+        "pipeline_version": "test", "stripper": "rules", "run_id": "test-run",
     }
 
 

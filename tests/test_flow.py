@@ -24,6 +24,8 @@ def test_seeds_run_writes_five_clean_articles(seeds_run):
         f"select body, body_normalized from read_parquet('{_articles_glob(out)}', hive_partitioning=true)"
     ).fetchall()
     assert len(rows) == 5
+    strippers = duckdb.sql(f"select distinct stripper from read_parquet('{_articles_glob(out)}')").fetchall()
+    assert strippers == [("rules",)]  # the default plain-text stripper, recorded per article
     for body, normalized in rows:
         for phrase in FORBIDDEN_IN_BODY:
             assert phrase not in body, phrase

@@ -12,6 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from transforms.chrome import ChromeLexicon, strip_chrome
+from transforms.chrome.features import ShapeCache
+from transforms.chrome.model import LineModel, strip_with_model
 from transforms.decode import DecodeError, decode_text, has_mojibake_hint, looks_like_html, repair_text
 from transforms.html import extract_html
 from transforms.metadata import clean_authors
@@ -27,6 +29,13 @@ class References:
     lexicon: ChromeLexicon
     aliases: AliasTable
     language: LanguageIdentifier
+    # The learned line stripper for plain text; None: the rule stripper (transforms.chrome.rules).
+    line_model: LineModel | None = None
+
+    @property
+    def stripper(self) -> str:
+        """What strips plain text, as the articles table records it: the line model's version, or ``rules``."""
+        return self.line_model.version if self.line_model is not None else "rules"
 
 
 @dataclass(frozen=True)
@@ -134,6 +143,13 @@ def clean_article(article: Article, *, refs: References, site_chrome: frozenset[
             categories=page.categories,
             tags=page.tags,
         )
+    elif refs.line_model is not None:
+        # The shapes of line texts seen before live in the caller's line cache under a key no line has
+        # (a line is stripped text without control characters).
+        shapes = line_cache.setdefault(_SHAPES_KEY, ShapeCache(refs.line_model.function_words)) if line_cache is not None else None
+        stripped = strip_with_model(article.text, model=refs.line_model, lexicon=refs.lexicon,
+                                    site_chrome=site_chrome, language=detect_language(article.text, refs.language),
+                                    cache=shapes)
     else:
         stripped = strip_chrome(article.text, lexicon=refs.lexicon, site_chrome=site_chrome, line_cache=line_cache)
     removed_share = len(stripped.chrome) / stripped.input_lines if stripped.input_lines else 0.0
@@ -144,6 +160,7 @@ def clean_article(article: Article, *, refs: References, site_chrome: frozenset[
         captions=stripped.captions,
         input_lines=stripped.input_lines,
         removed_share=removed_share,
+        stripper="rules" if article.input_format == "html" else refs.stripper,
         title=article.title or stripped.title,
         authors=article.authors or stripped.authors,
         published=article.published or parse_date(stripped.published),
@@ -153,6 +170,8 @@ def clean_article(article: Article, *, refs: References, site_chrome: frozenset[
         return _quarantine(article, "clean", "html_too_deep" if too_deep else "empty_body")
     return article
 
+
+_SHAPES_KEY = "\0line shapes"
 
 # lxml (under trafilatura) stops building the tree at this nesting depth, so a deeper page yields no body.
 MAX_HTML_DEPTH = 255

@@ -187,6 +187,7 @@ class Article:
     repairs: tuple[str, ...] = ()  # decoding fixes applied (charset, mojibake, NUL bytes)
     input_lines: int = 0
     removed_share: float = 0.0
+    stripper: str | None = None  # what removed the chrome: "rules", or the line model's version
     quarantine_reasons: tuple[str, ...] = field(default=())
     quarantine_stage: str | None = None
 

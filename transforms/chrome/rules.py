@@ -332,6 +332,37 @@ class ChromeLexicon:
         return self.exact.get(line_key(stripped) if key is None else key) or self._line_rules(view).get(0) \
             or self._contains_rules(view).get(0)
 
+    def rules_for_lines(self, texts: list[str]) -> list[str | None]:
+        """:meth:`rule_for` of many stripped, non-empty lines at once (one scan of them all).
+
+        >>> lex = ChromeLexicon.from_rows([{"pattern": "advertisement", "match": "line", "rule": "ad"},
+        ...                                {"pattern": "photo:", "match": "contains", "rule": "caption"}])
+        >>> lex.rules_for_lines(["Advertisement", "A long line. Photo: AFP", "Prose."])
+        ['ad', 'caption', None]
+        """
+        if not texts:
+            return []
+        view = _Document(list(texts))
+        found = self._contains_rules(view)
+        found.update(self._line_rules(view))  # a whole-line rule wins over a contains rule
+        return [self.exact.get(key) or found.get(i) for i, key in enumerate(_line_keys(view))]
+
+    def tail_flags(self, texts: list[str]) -> list[bool]:
+        """Whether each line is a tail marker ("Related articles", "More on TOPIC"): the article ends above it.
+
+        >>> lex = ChromeLexicon.from_rows([], [{"marker": "related articles", "match": "line"},
+        ...                                    {"marker": "more on", "match": "prefix"}])
+        >>> lex.tail_flags(["Related articles", "More on Ukraine", "More than that, she said."])
+        [True, True, False]
+        """
+        flags = []
+        for text in texts:
+            key = line_key(text)
+            words = key.split()
+            flags.append(len(words) <= 6 and (key in self.tail_markers or any(
+                " ".join(words[:k]) in self.tail_prefixes for k in range(1, len(words)))))
+        return flags
+
     def residue_regexes(self) -> list[str]:
         r"""Patterns for chrome that must never remain in a cleaned body, for a check over whole bodies.
 

@@ -43,7 +43,7 @@ from flows.lock import OutputLock
 from flows.progress import Progress, run_logger
 from flows.reading import BatchReader, ReadBatch
 from flows.seeds import load_references, seed_warnings
-from flows.settings import crash_point, default_workers, deferred_signals, silence_console
+from flows.settings import crash_point, default_workers, deferred_signals, is_stop_signal, silence_console
 from flows.sources import MAX_DOCUMENT_BYTES, InputFile, discover
 from flows.state import DOCUMENTS_KEY, BatchSites, SiteLineCounts
 from flows.state import settle as settle_site_lines
@@ -245,10 +245,6 @@ def new_run_id() -> str:
     return datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:6]
 
 
-def _flow_run_name() -> str:
-    return new_run_id()
-
-
 def _current_run_id() -> str:
     """The flow run's name when it is a run id (Prefect names every clean-news run so), else a new id."""
     from prefect.context import FlowRunContext
@@ -274,7 +270,7 @@ def run_tags(out: str) -> list[str]:
     return ["newsclean", f"out:{name}"]
 
 
-@flow(name="clean-news", flow_run_name=_flow_run_name, log_prints=False)
+@flow(name="clean-news", flow_run_name=new_run_id, log_prints=False)
 def clean_news(sources: list[str], out: str = "data", seeds: str | None = None,
                batch_size: int = DEFAULT_BATCH_SIZE, full: bool = False, workers: int | None = None,
                doc_timeout: float = DEFAULT_DOC_TIMEOUT, max_document_bytes: int = MAX_DOCUMENT_BYTES,
@@ -474,7 +470,7 @@ def _process(todo: list[InputFile], *, store: Store, ledger: Ledger, refs: Refer
     except BaseException as error:
         # Stopped (SIGTERM, Ctrl-C) or failed: batches still being cleaned are abandoned, their workers killed, so
         # that the task threads return now instead of after the batch (or a hanging page's deadline).
-        if _is_stop_signal(error):  # the abandoned tasks' errors go to the API, not to the console
+        if is_stop_signal(error):  # the abandoned tasks' errors go to the API, not to the console
             silence_console()
         stop_all_pools()
         raise
@@ -611,12 +607,6 @@ def _record_idle_run(store: Store, summary: dict) -> dict:
     store.write_bytes(json.dumps(summary, indent=2, ensure_ascii=False).encode("utf-8"), path)
     reporting.write_runs_index(store)
     return summary
-
-
-def _is_stop_signal(error: BaseException) -> bool:
-    from prefect.exceptions import TerminationSignal
-
-    return isinstance(error, (KeyboardInterrupt, TerminationSignal)) or type(error).__name__ == "Stopped"
 
 
 def _libc_malloc_trim():

@@ -10,7 +10,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from flows.settings import apply_prefect_defaults, configure_output, silence_console
+from flows.settings import Stopped, apply_prefect_defaults, configure_output, is_stop_signal, silence_console
 from newsclean.api import version
 
 
@@ -299,14 +299,6 @@ def _flow_parameters(args: argparse.Namespace) -> dict:
     return {name: value for name, value in params.items() if value is not None}
 
 
-class Stopped(BaseException):
-    """SIGTERM (or SIGINT) arrived while this command ran; raised in the main thread to unwind it."""
-
-    def __init__(self, signum: int):
-        super().__init__(signum)
-        self.signum = signum
-
-
 def _raise_stopped(signum, frame) -> None:
     raise Stopped(signum)
 
@@ -329,21 +321,13 @@ def _run(args: argparse.Namespace) -> int:
         return 128 + signal.SIGINT
     except BaseException as error:
         signum = getattr(error, "signum", None) or getattr(error, "signal", None)
-        if not isinstance(signum, int) or not _is_stop(error):
+        if not isinstance(signum, int) or not is_stop_signal(error):
             raise
         silence_console()
         print(_stopped_message(signum), file=sys.stderr)
         return 128 + signum
     finally:
         signal.signal(signal.SIGTERM, previous)
-
-
-def _is_stop(error: BaseException) -> bool:
-    if isinstance(error, Stopped):
-        return True
-    from prefect.exceptions import TerminationSignal
-
-    return isinstance(error, TerminationSignal)
 
 
 def _run_flow(args: argparse.Namespace) -> int:

@@ -36,6 +36,23 @@ def configure_output(verbose: bool = False) -> None:
     logging.getLogger("great_expectations._docs_decorators").setLevel(logging.WARNING)
 
 
+class Stopped(BaseException):
+    """SIGTERM arrived while ``newsclean run`` was outside the flow (Prefect raises its TerminationSignal inside)."""
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = signum
+
+
+def is_stop_signal(error: BaseException) -> bool:
+    """Whether ``error`` is a run being stopped (SIGTERM, Ctrl-C), not a failure."""
+    if isinstance(error, (Stopped, KeyboardInterrupt)):
+        return True
+    from prefect.exceptions import TerminationSignal
+
+    return isinstance(error, TerminationSignal)
+
+
 def silence_console() -> None:
     """Nothing more on the console from logging (a stopped run's abandoned tasks); the API still gets the logs."""
     import logging

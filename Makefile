@@ -34,8 +34,8 @@ test: setup chromium  ## run every test
 
 # The fault tests' full set: the real CLI killed at every crash point at several commits, with and without
 # worker processes and --full, and at random moments (98 kills planned), each kill followed by the invariant
-# checker and every third by a finished run checked in full (make test runs a chain of 22, at least 20
-# killed); a full disk on a tmpfs (root only; skipped with the reason); SIGTERM during a commit.
+# checker, every second one and every --full one by a finished run checked in full (make test runs a chain
+# of 22, at least 20 killed); a full disk on a tmpfs (root only; skipped with the reason); SIGTERM.
 test-faults: setup  ## kill, full-disk and recovery tests, the full set (a long run: half an hour or more)
 	NEWSCLEAN_FAULTS=full $(BIN)/python -m pytest tests/test_ops_faults.py tests/test_ops_crash.py -s
 

@@ -22,7 +22,7 @@ import pytest
 
 from flows.sources import discover, read_input, read_sources
 from tests.hostile import PROSE, build_hostile_folder, gzip_bomb, sparse_file
-from tests.test_sources import deny_reading
+from tests.test_sources import as_user_nobody, deny_reading
 
 
 @contextmanager
@@ -135,21 +135,7 @@ def test_an_unreadable_folder_for_real_as_user_nobody():
     (folder / "locked").mkdir()
     (folder / "locked" / "inside.txt").write_bytes(PROSE)
     (folder / "locked").chmod(0)
-    reader, writer = os.pipe()
-    child = os.fork()
-    if child == 0:  # pragma: no cover - runs in the child
-        try:
-            os.setgid(65534)
-            os.setuid(65534)
-            os.write(writer, json.dumps([(item.location, item.problem) for item in discover([folder])]).encode())
-        except BaseException as error:
-            os.write(writer, json.dumps(repr(error)).encode())
-        finally:
-            os._exit(0)
-    os.close(writer)
-    os.waitpid(child, 0)
-    found = json.loads(os.read(reader, 4000).decode())
-    os.close(reader)
+    found = as_user_nobody(lambda: [(item.location, item.problem) for item in discover([folder])])
     (folder / "locked").chmod(0o755)
     shutil.rmtree(folder)
     assert found == [[str(folder / "locked"), "unreadable_folder: permission denied"]]

@@ -85,6 +85,26 @@ def test_permission_denied_simulated_for_root(tmp_path, monkeypatch):
     assert doc.read_error == "unreadable: permission denied" and doc.raw == b""
 
 
+def as_user_nobody(work):
+    """``work()``'s JSON-able result, run in a forked child that dropped to user `nobody` (tests run as root, to
+    whom the kernel refuses nothing); the child's exception comes back as its repr."""
+    reader, writer = os.pipe()
+    child = os.fork()
+    if child == 0:  # pragma: no cover - runs in the child
+        try:
+            os.setgid(65534)
+            os.setuid(65534)
+            os.write(writer, json.dumps(work()).encode())
+        except BaseException as error:
+            os.write(writer, json.dumps(repr(error)).encode())
+        finally:
+            os._exit(0)
+    os.close(writer)
+    os.waitpid(child, 0)
+    with os.fdopen(reader, "rb") as answer:
+        return json.loads(answer.read().decode())
+
+
 @pytest.mark.skipif(not hasattr(os, "fork") or os.geteuid() != 0, reason="needs root to become user nobody")
 def test_permission_denied_for_real_as_user_nobody():
     """The kernel's own EACCES: a forked child drops to `nobody` and reads a chmod 000 file (root would read it)."""
@@ -94,20 +114,7 @@ def test_permission_denied_for_real_as_user_nobody():
     locked.write_bytes(PROSE)
     locked.chmod(0)
     item = discover([folder])[0]  # stat needs no read permission
-    reader, writer = os.pipe()
-    child = os.fork()
-    if child == 0:  # pragma: no cover - runs in the child
-        try:
-            os.setgid(65534)
-            os.setuid(65534)
-            [doc] = read_input(item)
-            os.write(writer, (doc.read_error or "read").encode())
-        finally:
-            os._exit(0)
-    os.close(writer)
-    os.waitpid(child, 0)
-    answer = os.read(reader, 200).decode()
-    os.close(reader)
+    answer = as_user_nobody(lambda: read_input(item).__next__().read_error or "read")
     locked.unlink()
     folder.rmdir()
     assert answer == "unreadable: permission denied"

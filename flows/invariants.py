@@ -28,7 +28,7 @@ import pyarrow.dataset as ds
 import pyarrow.fs as pafs
 
 from flows.ledger import Ledger, file_sha256, ledger_key
-from flows.sources import discover, read_input
+from flows.sources import discover, display_path, read_input
 from flows.store import ARTICLES, ARTICLES_SCHEMA, QUARANTINE, QUARANTINE_SCHEMA, STAGING_PREFIX, Store
 from flows.stories import STORIES, load_index
 
@@ -106,7 +106,7 @@ def _check(out: str, sources: list[str], *, killed: bool) -> list[str]:
             if not killed:
                 problems.append(f"{item.location} is not in the ledger after a finished run")
             continue
-        ledger_uris.add(item.location)
+        ledger_uris.add(display_path(item.location))  # as source_uri spells a name that is not UTF-8
         if not killed and not ledger.unchanged(item, cwd):
             problems.append(f"{item.location}: the ledger's size or mtime differs from the file's")
         for doc in read_input(item):

@@ -263,6 +263,9 @@ class FileRead:
                 if kind == "jsonl":
                     # sha256: the caller hashes a .jsonl whole before parsing it (see content_sha256)
                     yield from _read_jsonl(uri, stream, site, limit, renamed)
+                    if not self.documents:  # accounted for like an empty text file, not silently nowhere
+                        yield RawDocument(source_uri=uri, raw=b"", folder_site=site, read_error="empty: no JSON lines",
+                                          repairs=renamed)
                     return
                 data = stream.read(limit + 1)
                 if len(data) > limit:

@@ -127,7 +127,22 @@ def build_hostile_folder(folder: Path, *, bomb_mb: float = 0.25, sparse_bytes: i
     add(".jsonl published after year 9999 in UTC", "bad_date.jsonl", "quarantine", reason="published_in_range",
         line=4)
 
+    (folder / "empty.jsonl").write_text("\n\n")
+    add(".jsonl with no lines", "empty.jsonl", "quarantine", reason="empty")
+    cut = gzip.compress((_jsonl_line("a truncated gzip feed, line one") + "\n" + _jsonl_line("line two") * 40).encode())
+    (folder / "cut.jsonl.gz").write_bytes(cut[: len(cut) * 3 // 4])
+    add("truncated .jsonl.gz: the line before the cut", "cut.jsonl.gz", "articles", line=1)
+    add("truncated .jsonl.gz: the cut itself", "cut.jsonl.gz", "quarantine", reason="truncated_gzip")
+    (folder / "oversize_line.jsonl").write_text('{"text": "%s"}\n' % ("word " * (17 * 1024 * 1024 // 5))
+                                                + _jsonl_line("the line after an oversize one") + "\n")
+    add(".jsonl line above the size limit", "oversize_line.jsonl", "quarantine", reason="too_large", line=1)
+    add(".jsonl line after an oversize one", "oversize_line.jsonl", "articles", line=2)
+
     # File names and file kinds.
+    os.symlink("loop.txt", folder / "loop.txt")
+    add("symlink to itself", "loop.txt", "quarantine", reason="unreadable")
+    os.symlink("nowhere.txt", folder / "dangling.txt")
+    add("symlink to nothing", "dangling.txt", "quarantine", reason="unreadable")
     latin1_name = os.fsdecode(b"caf\xe9-news.txt")  # not UTF-8: a surrogate escape in the str name
     with open(os.path.join(os.fsencode(folder), b"caf\xe9-news.txt"), "wb") as handle:
         handle.write(_prose("a file name in Latin-1").encode("utf-8"))

@@ -53,7 +53,16 @@ def deployment(sources: list[str], *, out: str, cron: str | None, name: str = DE
         name=name, parameters=params, schedules=[Cron(cron, timezone=timezone)] if cron else None,
         description=f"clean-news {' '.join(params['sources'])} -> {params['out']}",
         entrypoint_type=EntrypointType.MODULE_PATH,
+        concurrency_limit=one_run_at_a_time(),
     )
+
+
+def one_run_at_a_time():
+    """A deployment's runs one at a time, queued: a run that outlasts its interval (a backlog, a slow night)
+    makes the next scheduled run wait for it instead of failing on the output's lock."""
+    from prefect.client.schemas.objects import ConcurrencyLimitConfig, ConcurrencyLimitStrategy
+
+    return ConcurrencyLimitConfig(limit=1, collision_strategy=ConcurrencyLimitStrategy.ENQUEUE)
 
 
 def register(sources: list[str], *, out: str, cron: str | None, name: str = DEFAULT_NAME,
@@ -92,7 +101,8 @@ def serve(names: list[str] | None = None, *, limit: int | None = None, once: boo
                      for s in found.schedules if getattr(s.schedule, "cron", None)]
         runners.append(clean_news.to_deployment(name=found.name, parameters=found.parameters,
                                                 schedules=schedules or None, description=found.description,
-                                                entrypoint_type=EntrypointType.MODULE_PATH))
+                                                entrypoint_type=EntrypointType.MODULE_PATH,
+                                                concurrency_limit=one_run_at_a_time()))
     if not runners:
         return 0
     if once:

@@ -143,6 +143,12 @@ def test_a_cron_deployment_runs_on_schedule(prefect_server, tmp_path):
     print(f"registered after {registered - started:.1f} s; the scheduled run completed after "
           f"{time.monotonic() - started:.1f} s")
 
+    # One run at a time, also after `serve` registered it again: a run that outlasts the minute (a loaded
+    # machine) makes the next one wait instead of failing on the output's lock.
+    served = _get(f"{api}/deployments/name/clean-news/every-minute")
+    assert served["global_concurrency_limit"]["limit"] == 1, served
+    assert served["concurrency_options"]["collision_strategy"] == "ENQUEUE", served
+
     # Created by the scheduler, on the minute, not by hand (run_deployment leaves auto_scheduled false).
     run = completed[0]
     assert run["deployment_id"] == deployment["id"] and run["auto_scheduled"] is True

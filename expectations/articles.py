@@ -197,9 +197,14 @@ def build_rules(inputs: SuiteInputs, *, today: dt.date | None = None) -> list[Ru
 
         rules.append(python("names_normalized", WARNING, ("body_normalized", "entities"), _LEXICON,
                             _rows_where(unnormalized, "body_normalized")))
+    from great_expectations.expectations.metadata_types import FailureSeverity
+
     for item in rules:
         if item.expectation is not None:
             item.expectation.meta = {"name": item.name, "severity": item.severity, "fields": list(item.fields)}
+            # GX's own severity field too (saved in the suite): a warning that fails still marks the
+            # validation result failed in Data Docs, but a reader of the suite sees which rules only warn.
+            item.expectation.severity = FailureSeverity(item.severity)
     return rules
 
 

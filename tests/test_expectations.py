@@ -103,6 +103,7 @@ def test_every_rule_has_a_severity_and_a_name_in_its_meta():
         assert rule.severity in (CRITICAL, WARNING)
         if rule.expectation is not None:
             assert rule.expectation.meta == {"name": rule.name, "severity": rule.severity, "fields": list(rule.fields)}
+            assert rule.expectation.severity == rule.severity  # GX's own field, saved in the suite
         else:  # a Python check says why it is not a GX expectation
             assert rule.check is not None and rule.python_because, rule.name
 

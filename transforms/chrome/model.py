@@ -18,8 +18,8 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-import lightgbm
 import numpy as np
 
 from transforms.chrome.features import (
@@ -80,6 +80,10 @@ def smoothing_features(probabilities: np.ndarray, features: np.ndarray) -> np.nd
     ]).astype(np.float32)
 
 
+if TYPE_CHECKING:
+    import lightgbm
+
+
 @dataclass
 class LineModel:
     """The two trained stages, the body threshold chosen by cross-validation, and the model's version."""
@@ -97,6 +101,10 @@ class LineModel:
     @classmethod
     def from_json(cls, text: str, function_words: FunctionWords = no_function_words) -> "LineModel":
         """The model from the JSON text ``scripts/train_text_model.py`` writes; a clear error if it does not fit."""
+        # imported here: lightgbm (and the pandas it pulls in) costs about a second, and only the
+        # --text-stripper model runs need it
+        import lightgbm
+
         data = json.loads(text)
         if tuple(data["features"]) != FEATURE_NAMES or tuple(data["smooth_features"]) != SMOOTH_NAMES:
             raise ValueError(f"line model {data.get('version')!r} was trained on other features than this code "

@@ -20,10 +20,7 @@ import itertools
 import os
 import pickle
 import re
-import shutil
 import sys
-import tempfile
-import threading
 import time
 import uuid
 from collections import Counter, deque
@@ -48,6 +45,7 @@ from flows.sources import MAX_DOCUMENT_BYTES, InputFile, discover
 from flows.state import DOCUMENTS_KEY, BatchSites, SiteLineCounts
 from flows.state import settle as settle_site_lines
 from flows.store import ARTICLES, QUARANTINE, Store, article_row, publish_staged, quarantine_row, recover, staging_store
+from flows.validation import LazyValidator, suite_inputs
 from flows.workers import DEFAULT_DOC_TIMEOUT, Failure, close_pools, leased_pool, stop_all_pools
 from transforms.chrome import site_chrome_keys
 from transforms.decode import looks_like_html
@@ -56,7 +54,6 @@ from transforms.records import Article, RawDocument
 
 if TYPE_CHECKING:  # imported where used: pandas (the suite) and scipy (the story index) cost a second at start-up,
     # which a run with nothing new never needs
-    from expectations.articles import ArticleValidator, SuiteInputs
     from flows.stories import StoryBatch, StorySession
 
 # Input files per commit: one validation run (GX costs about 0.75 s per run whatever its size), one Parquet
@@ -539,61 +536,6 @@ class RunTotals:
             "input_bytes": self.input_bytes, "recovered": recovered,
             "stage_seconds": {stage: round(value, 2) for stage, value in self.stage_seconds.items()}, "seconds": round(seconds, 2), "ingested_at": ingested_at.isoformat(),
         }
-
-
-class LazyValidator:
-    """The GX validator, built on first use: importing GX costs about 3 s, and a run with nothing new needs none.
-
-    Its GX project is DIR/gx and its Data Docs DIR/reports/data_docs (see ``expectations.articles``). GX
-    works on local folders only: for an object store both are copied down to a temporary build folder
-    first and copied back up after the Data Docs are built.
-    """
-
-    def __init__(self, inputs: SuiteInputs, store: Store):
-        self.inputs, self.store = inputs, store
-        self.project_root = store.root if store.is_local else tempfile.mkdtemp(prefix="newsclean-gx-")
-        self.docs_dir = os.path.join(self.project_root, reporting.REPORTS, reporting.DATA_DOCS)
-        self._validator: ArticleValidator | None = None
-        self._preparing: threading.Thread | None = None
-
-    def prepare_in_background(self) -> None:
-        """Import GX and build the suite while the workers clean the first batch."""
-        self._preparing = threading.Thread(target=self._build, name="newsclean-gx", daemon=True)
-        self._preparing.start()
-
-    def _build(self) -> None:
-        if self._validator is None:
-            from expectations.articles import ArticleValidator
-
-            if not self.store.is_local:
-                reporting.copy_gx_project(self.store, self.project_root, down=True)
-            self._validator = ArticleValidator(self.inputs, docs_dir=self.docs_dir, project_root=self.project_root)
-
-    def _ready(self) -> ArticleValidator:
-        if self._preparing is not None:
-            self._preparing.join()
-            self._preparing = None
-        self._build()
-        return self._validator
-
-    def validate(self, frame, *, run_name: str | None = None):
-        return self._ready().validate(frame, run_name=run_name)
-
-    def build_docs(self) -> None:
-        """Data Docs with this run's validation results (and the suite page even when nothing was validated)."""
-        self._ready().build_docs()
-        if not self.store.is_local:
-            reporting.copy_gx_project(self.store, self.project_root, down=False)
-            shutil.rmtree(self.project_root, ignore_errors=True)
-
-
-def suite_inputs(refs: References) -> SuiteInputs:
-    """What the suite needs from the seeds: chrome residue patterns and the alias variants."""
-    # residue_regexes is optional so the flow also runs with a lexicon that has none.
-    from expectations.articles import SuiteInputs
-
-    residue = getattr(refs.lexicon, "residue_regexes", None)
-    return SuiteInputs(chrome_residue=residue() if residue else (), alias_variants=refs.aliases.variants())
 
 
 def _record_idle_run(store: Store, summary: dict) -> dict:

@@ -565,7 +565,7 @@ def _revalidate(store: Store, run_ids: list[str], seeds: str | None):
     """Data Docs rebuilt from the GX project's stored validation results; runs with none stored (an output
     made before the project existed, or whose gx/ was removed) are validated again from their stored rows."""
     from expectations.articles import ArticleValidator, validation_frame
-    from flows.clean_news import suite_inputs
+    from flows.validation import suite_inputs
     from flows.seeds import load_references
 
     # GX works on local folders only: for an object store the project is built in a temporary one

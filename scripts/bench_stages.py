@@ -40,7 +40,7 @@ sys.path.insert(0, str(ROOT / "scripts"))
 
 from bench_pipeline import build_text  # noqa: E402
 from expectations.articles import ArticleValidator, validation_frame  # noqa: E402
-from flows.clean_news import suite_inputs  # noqa: E402
+from flows.validation import suite_inputs  # noqa: E402
 from flows.seeds import load_references  # noqa: E402
 from flows.sources import discover, read_bytes, read_input  # noqa: E402
 from flows.stories import _assign, load_index  # noqa: E402

@@ -37,7 +37,7 @@ SITES = ("example.com", "news.example.org", "daily.example.net", "local-paper", 
 def suite_inputs() -> SuiteInputs:
     """Residue patterns and alias variants from seeds/ (the flow's own loader when it is available)."""
     try:
-        from flows.clean_news import suite_inputs as from_refs
+        from flows.validation import suite_inputs as from_refs
         from flows.seeds import load_references
 
         inputs = from_refs(load_references(None))

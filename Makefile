@@ -37,7 +37,7 @@ test: setup chromium  ## run every test
 # checker, every second one and every --full one by a finished run checked in full (make test runs a chain
 # of 22, at least 20 killed); a full disk on a tmpfs (root only; skipped with the reason); SIGTERM.
 test-faults: setup  ## kill, full-disk and recovery tests, the full set (a long run: half an hour or more)
-	NEWSCLEAN_FAULTS=full $(BIN)/python -m pytest tests/test_ops_faults.py tests/test_ops_crash.py -s
+	NEWSCLEAN_FAULTS=full $(BIN)/python -m pytest tests/ops/test_faults.py tests/ops/test_crash.py -s
 
 bench: setup  ## speed and memory benchmarks (prints figures)
 	$(BIN)/python scripts/bench_startup.py

@@ -2,7 +2,7 @@
 
 ``python -m flows.invariants OUT SOURCE...`` prints every broken one (exit 1) or "ok" (exit 0);
 ``--killed`` checks an output a killed run left, before the next run recovered it. The fault tests
-(tests/test_ops_faults.py) run it after every kill and every recovery.
+(tests/ops/test_faults.py) run it after every kill and every recovery.
 
 Always (committed state):
 - no doc_id twice in articles and quarantine together;

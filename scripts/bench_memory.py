@@ -27,7 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.hostile import gzip_bomb, sparse_file  # noqa: E402
+from tests.flows.hostile import gzip_bomb, sparse_file  # noqa: E402
 
 PAGE = os.sysconf("SC_PAGE_SIZE")
 

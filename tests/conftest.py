@@ -7,9 +7,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-SEED_ARTICLES = ROOT / "seeds" / "articles"
-SHARED = ROOT.parent / "shared"
+from tests.cases import ROOT, SEED_ARTICLES, SHARED  # noqa: F401  (re-exported: tests import them from here too)
 
 # Before anything imports prefect: a private PREFECT_HOME so results and the database never leak
 # between runs or into the user's home, and the offline/quiet defaults the CLI uses.
@@ -22,7 +20,7 @@ apply_prefect_defaults()
 def pytest_collection_modifyitems(config, items):
     """Tests that read the session's seeds run first, so it is the session's first flow run (report tests
     look its Prefect artifacts up by key); operations tests, which run many flows, last."""
-    items.sort(key=lambda item: (item.path.name.startswith("test_ops_"),
+    items.sort(key=lambda item: (item.path.parent.name == "ops",
                                  "seeds_run" not in getattr(item, "fixturenames", ())))
 
 

@@ -47,7 +47,7 @@ def _check_consistent(out) -> set[str]:
 
 
 @pytest.mark.skipif(os.environ.get("NEWSCLEAN_FAULTS") != "full",
-                    reason="its kills are part of test_ops_faults' chain; make test-faults runs it too")
+                    reason="its kills are part of tests/ops/test_faults.py's chain; make test-faults runs it too")
 def test_sigkill_at_any_point_then_rerun_completes(prefect_harness, tmp_path):
     source, out = tmp_path / "in", tmp_path / "out"
     write_corpus(source, TOTAL - 1)

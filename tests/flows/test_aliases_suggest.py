@@ -5,12 +5,11 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-from pathlib import Path
 
 from flows.aliases import COLUMNS, suggest_command
 from transforms.names import AliasTable
 
-SEEDS = Path(__file__).resolve().parent.parent / "seeds"
+from tests.cases import SEEDS
 
 
 def _without(*fragments: str) -> AliasTable:

@@ -4,7 +4,6 @@ from __future__ import annotations
 import ast
 import csv
 import dataclasses
-import json
 import pickle
 import re
 from collections import Counter
@@ -24,14 +23,7 @@ from transforms.chrome import (
     strip_chrome_many,
 )
 
-ROOT = Path(__file__).resolve().parent.parent
-SEEDS = ROOT / "seeds"
-GOLDENS = Path(__file__).resolve().parent / "goldens" / "chrome"
-
-
-def load_cases(folder: Path) -> list[dict]:
-    """Golden cases stored as JSON files, one per sample article (see goldens/chrome/README.md)."""
-    return [json.loads(path.read_text(encoding="utf-8")) for path in sorted(folder.glob("*.json"))]
+from tests.cases import SEEDS, load_cases
 
 
 def read_table(name: str) -> list[dict[str, str]]:
@@ -44,7 +36,7 @@ def lexicon() -> ChromeLexicon:
     return ChromeLexicon.from_tables({name: read_table(name) for name in LEXICON_FILES})
 
 
-CASES = load_cases(GOLDENS)
+CASES = load_cases("chrome", "*.json")  # one per sample article (see goldens/chrome/README.md)
 
 
 def test_every_sample_article_has_a_golden():

@@ -7,18 +7,16 @@ tests/goldens/bad_inputs/cases.json; the small inputs are committed byte-exact, 
 from __future__ import annotations
 
 import gzip
-import json
-import os
 from pathlib import Path
 
 import pyarrow.dataset as ds
 import pytest
 
-from tests.conftest import ROOT, SHARED
-from tests.test_sources import deny_reading
+from tests.cases import ROOT, SHARED, golden, load_cases
+from tests.flows.test_sources import deny_reading
 
-GOLDENS = ROOT / "tests" / "goldens" / "bad_inputs"
-CASES = json.loads((GOLDENS / "cases.json").read_text(encoding="utf-8"))["cases"]
+GOLDENS = golden("bad_inputs")
+CASES = load_cases("bad_inputs")
 PROSE = (GOLDENS / "files" / "nul_bytes.txt").read_bytes().replace(b"\x00", b"")
 
 

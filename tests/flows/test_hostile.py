@@ -2,7 +2,7 @@
 reason, the run going on.
 
 The unit tests read each case through ``flows.sources`` (what the flow reads with); the last tests run the
-real flow over every case of :mod:`tests.hostile` in one output and check the invariant: every input path
+real flow over every case of :mod:`tests.flows.hostile` in one output and check the invariant: every input path
 accounted for exactly once, no duplicate ``doc_id``, the run exits normally, and a rerun does too.
 """
 from __future__ import annotations
@@ -21,8 +21,8 @@ import pytest
 
 from flows.invariants import check_output
 from flows.sources import discover, read_input, read_sources
-from tests.hostile import PROSE, build_hostile_folder, gzip_bomb, sparse_file
-from tests.test_sources import as_user_nobody, deny_reading
+from tests.flows.hostile import PROSE, build_hostile_folder, gzip_bomb, sparse_file
+from tests.flows.test_sources import as_user_nobody, deny_reading
 
 
 @contextmanager

@@ -1,7 +1,7 @@
 """Schedules that fire: a real `prefect server start`, `newsclean deploy --cron`, `newsclean serve`, and a
 flow run the server's scheduler created (not one started by hand) that completes and writes Parquet.
 
-This is what the deployment test in test_ops_deploy.py cannot see: there the run is created by hand. With
+This is what the deployment test in tests/ops/test_deploy.py cannot see: there the run is created by hand. With
 SQLAlchemy 2.1.x the Prefect 3.8.8 scheduler fails on every loop ("Can't evaluate bulk DML statement") and
 no scheduled run ever appears; this test then fails after its time limit.
 """

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
 
 import pytest
 
@@ -11,10 +10,10 @@ from flows.seeds import LINE_MODEL_FILE, SeedError, load_line_model, load_refere
 from transforms.chrome import ChromeLexicon
 from transforms.chrome.features import FEATURE_NAMES
 from transforms.chrome.model import LABELS, strip_with_model
-from transforms.pipeline import References, clean_article, decode_document
+from transforms.pipeline import clean_article, decode_document
 from transforms.records import RawDocument
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.cases import ROOT
 ARTICLES = sorted((ROOT / "seeds" / "articles").glob("*.txt"))
 PARA = "The council voted on Tuesday to extend the bus program for another year, officials said in a statement."
 

@@ -3,18 +3,16 @@ from __future__ import annotations
 
 import ast
 import csv
-import json
 import pickle
 import re
-from pathlib import Path
 
 import pytest
 
 from transforms.names import ALIAS_FILES, AliasTable, normalize_names
 
-ROOT = Path(__file__).resolve().parent.parent
-GOLDENS = Path(__file__).resolve().parent / "goldens" / "names"
-SEEDS = ROOT / "seeds"
+from tests.cases import ROOT, SEEDS, golden, load_cases
+
+GOLDENS = golden("names")
 ARTICLES = sorted((SEEDS / "articles").glob("*.txt"))
 
 
@@ -32,7 +30,7 @@ TABLE = _table()
 
 def _cases() -> list:
     """Golden cases as pytest params; ``"expect": "fail"`` marks a known failure (strict xfail)."""
-    cases = json.loads((GOLDENS / "cases.json").read_text(encoding="utf-8"))
+    cases = load_cases("names")
     return [pytest.param(case, id=case["label"],
                          marks=[pytest.mark.xfail(strict=True, reason=case["comment"])]
                          if case.get("expect", "pass") == "fail" else [])

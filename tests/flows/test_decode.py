@@ -1,14 +1,13 @@
 """decode_text on legacy charsets, UTF-16, mojibake and binary input; cases in tests/goldens/bad_inputs/decode_cases.json."""
 from __future__ import annotations
 
-import json
 
 import pytest
 
-from tests.conftest import ROOT
+from tests.cases import load_cases
 from transforms.decode import DecodeError, decode_text, looks_like_html
 
-CASES = json.loads((ROOT / "tests" / "goldens" / "bad_inputs" / "decode_cases.json").read_text(encoding="utf-8"))["cases"]
+CASES = load_cases("bad_inputs", "decode_cases.json")
 
 
 def _raw(case: dict) -> bytes:

@@ -64,7 +64,7 @@ def test_the_gx_project_lives_under_the_output(two_runs):
 def test_the_project_is_reused_not_created_again(two_runs, tmp_path):
     """A third validator on the same project (as a third run would open it) adds to the history."""
     from expectations.articles import ArticleValidator, SuiteInputs, validation_frame
-    from tests.test_expectations import good_row
+    from tests.expectations.test_articles_suite import good_row
 
     out = tmp_path / "out"
     shutil.copytree(two_runs[0], out)

@@ -5,7 +5,7 @@ path, with where it must end (``articles`` or ``quarantine``) and, for a quarant
 must carry. The kinds of ``tests/goldens/bad_inputs`` are included (their committed files are copied,
 the generated ones made by the same functions). Anyone can rerun them::
 
-    .venv/bin/python -m tests.hostile /tmp/hostile      # writes the folder and lists the cases
+    .venv/bin/python -m tests.flows.hostile /tmp/hostile      # writes the folder and lists the cases
     .venv/bin/newsclean run /tmp/hostile --out /tmp/hostile-out
 
 The cases that only the kernel can make real for a non-root user (an unreadable folder) are listed
@@ -22,7 +22,7 @@ import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.cases import ROOT  # noqa: E402
 BAD_INPUTS = ROOT / "tests" / "goldens" / "bad_inputs"
 PROSE = (BAD_INPUTS / "files" / "nul_bytes.txt").read_bytes().replace(b"\x00", b"")
 
@@ -70,7 +70,7 @@ def sparse_file(path: Path, size: int) -> None:
 
 def build_hostile_folder(folder: Path, *, bomb_mb: float = 0.25, sparse_bytes: int = 600 * 1024 * 1024) -> list[Case]:
     """Write every hostile input under ``folder`` (created) and return the cases."""
-    from tests.test_bad_inputs import CASES as BAD_CASES, GENERATORS
+    from tests.flows.test_bad_inputs import CASES as BAD_CASES, GENERATORS
 
     folder.mkdir(parents=True, exist_ok=True)
     cases: list[Case] = []
@@ -171,7 +171,7 @@ def build_hostile_folder(folder: Path, *, bomb_mb: float = 0.25, sparse_bytes: i
 
 def main(argv: list[str]) -> int:
     if len(argv) != 1:
-        print("usage: python -m tests.hostile FOLDER", file=sys.stderr)
+        print("usage: python -m tests.flows.hostile FOLDER", file=sys.stderr)
         return 2
     for case in build_hostile_folder(Path(argv[0])):
         print(f"{case.expect:10}  {case.reason or case.repair or '-':28}  {case.label}")

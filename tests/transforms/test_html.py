@@ -2,9 +2,7 @@
 from __future__ import annotations
 
 import ast
-import json
 from dataclasses import replace
-from pathlib import Path
 
 import pytest
 
@@ -21,8 +19,10 @@ from transforms.names import AliasTable
 from transforms.pipeline import StepInputs, clean_document
 from transforms.records import RawDocument
 
-GOLDENS = Path(__file__).parent / "goldens" / "html"
-CASES = json.loads((GOLDENS / "cases.json").read_text(encoding="utf-8"))
+from tests.cases import ROOT, golden, load_cases
+
+GOLDENS = golden("html")
+CASES = load_cases("html")
 REFS = replace(load_references(None), lexicon=ChromeLexicon.from_rows([]), aliases=AliasTable.from_rows([]))
 FORBIDDEN_IMPORTS = {"prefect", "great_expectations", "pyarrow", "pandas", "duckdb", "polars", "os", "pathlib", "requests"}
 
@@ -133,7 +133,7 @@ def test_a_page_without_an_article_is_quarantined():
 
 @pytest.mark.parametrize("module", ["html.py", "metadata.py"])
 def test_extraction_modules_stay_pure(module):
-    tree = ast.parse((Path(__file__).parent.parent / "transforms" / module).read_text(encoding="utf-8"))
+    tree = ast.parse((ROOT / "transforms" / module).read_text(encoding="utf-8"))
     imported = {alias.name.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
     imported |= {node.module.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module}
     assert not imported & FORBIDDEN_IMPORTS

@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 
 from flows.sources import discover, format_of, read_input, read_sources
-from tests.conftest import ROOT
 
 PROSE = b"Residents gathered on Thursday to hear how the new flood barrier will be paid for.\n"
 

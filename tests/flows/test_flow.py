@@ -49,7 +49,7 @@ def test_output_reads_in_duckdb_polars_and_pandas(seeds_run):
 def test_second_run_adds_no_rows(seeds_run, tmp_path):
     out = tmp_path / "out"
     shutil.copytree(seeds_run[0], out)  # other tests read the session's run as it was
-    # (--full is covered by tests/test_ops_incremental.py; a run that writes here would add Prefect artifacts)
+    # (--full is covered by tests/ops/test_incremental.py; a run that writes here would add Prefect artifacts)
     second = clean_news(sources=[str(SEED_ARTICLES)], out=str(out))
     assert second["skipped_unchanged"] == 5 and second["read"] == 0 and second["written"] == 0
     count = duckdb.sql(f"select count(*) from read_parquet('{_articles_glob(out)}')").fetchall()[0][0]

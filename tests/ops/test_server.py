@@ -16,7 +16,7 @@ import pytest
 from flows import server
 from flows.workers import PRELOAD_ENV
 from tests.conftest import ROOT, SEED_ARTICLES, api_env
-from tests.test_ops_timeout import HANG_MARK, _page
+from tests.ops.test_timeout import HANG_MARK, _page
 
 
 def _env_without_api(home: Path) -> dict:
@@ -71,7 +71,7 @@ def test_background_server_is_started_once_reused_and_stopped(tmp_path):
         # The command left with os._exit: its run logs reached the server all the same.
         from prefect.settings import PREFECT_API_URL, temporary_settings
 
-        from tests.test_observability import _flow_run_logs
+        from tests.flows.test_observability import _flow_run_logs
 
         flow_run_id = first.stdout.rsplit("/runs/flow-run/", 1)[1].split()[0]
         with temporary_settings({PREFECT_API_URL: f"http://127.0.0.1:{state['port']}/api"}):
@@ -161,7 +161,7 @@ def test_sigterm_and_sigint_end_a_run_with_one_line(prefect_harness, tmp_path, s
     source.mkdir(parents=True)
     (source / "a-fine.html").write_text(_page("Fine page", "The council approved the budget."), encoding="utf-8")
     (source / "b-hang.html").write_text(_page("Hanging page", HANG_MARK), encoding="utf-8")
-    env = {**api_env(), PRELOAD_ENV: "tests.test_ops_timeout:install_hanging_extractor",
+    env = {**api_env(), PRELOAD_ENV: "tests.ops.test_timeout:install_hanging_extractor",
            "NEWSCLEAN_PROGRESS_SECONDS": "0"}
     command = subprocess.Popen([sys.executable, "-m", "flows.cli", "run", str(source.parent), "--out", str(out),
                                 "--workers", "1", "--doc-timeout", "600"],

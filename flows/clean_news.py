@@ -30,11 +30,12 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
-from prefect import flow, task
+from prefect import task
 from prefect.cache_policies import NO_CACHE
 from prefect.utilities.annotations import quote
 
 from flows import report as reporting
+from flows.engine import flow
 from flows.ledger import Ledger, LedgerRow
 from flows.lock import OutputLock
 from flows.progress import Progress, run_logger
@@ -309,7 +310,7 @@ def clean_news(sources: list[str], out: str = "data", seeds: str | None = None,
                          totals=totals, batch_size=batch_size, max_document_bytes=max_document_bytes,
                          in_flight=max(1, in_flight), run_id=run_id, ingested_at=ingested_at, progress=progress)
         elif not full:  # nothing new: still finish the story index and counts a killed run committed
-            from flows.stories import settle as settle_stories
+            from flows.story_files import settle as settle_stories
 
             recovered += ["rewrote the stories table from the committed story index"] if settle_stories(root) else []
             recovered += ["folded the committed site line counts"] if settle_site_lines(root) else []

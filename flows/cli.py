@@ -367,6 +367,7 @@ def _run_flow(args: argparse.Namespace) -> int:
     from prefect import tags
 
     from flows.clean_news import clean_news, run_tags
+    from flows.engine import command_run_settings
     from flows.server import ServerError, prefect_api
 
     flow_fn, params = clean_news, _flow_parameters(args)
@@ -376,7 +377,7 @@ def _run_flow(args: argparse.Namespace) -> int:
         params["in_flight"] = args.in_flight
     try:
         with prefect_api(announce=lambda message: print(f"newsclean: {message}", file=sys.stderr)), \
-                tags(*run_tags(args.out)):
+                tags(*run_tags(args.out)), command_run_settings():
             summary = flow_fn(sources=args.sources, out=args.out, full=args.full, wait=args.wait, **params)
             summary = {**summary, "ui": _ui_url(summary)}
     except ServerError as error:

@@ -19,7 +19,6 @@ from datetime import datetime, timezone
 
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.dataset as ds
 import pyarrow.fs as pafs
 
 from flows.store import ARTICLES, ARTICLES_SCHEMA, QUARANTINE, Store
@@ -47,6 +46,8 @@ def _batches(store: Store, name: str, columns, run_id: str | None = None) -> Ite
     folder = store.path(name)
     if not store.table_files(name):  # no table, or only an empty partition folder a killed commit left
         return
+    import pyarrow.dataset as ds  # here: it imports pandas (0.2-0.7 s), which a run with nothing new never needs
+
     dataset = ds.dataset(folder, filesystem=store.filesystem, format="parquet", partitioning="hive",
                          ignore_prefixes=[".", "_"])
     wanted = [c for c in columns if c in dataset.schema.names]

@@ -95,7 +95,7 @@ def alias_warnings(rows: list[dict[str, str]], *, source: str = "aliases.csv") -
     >>> [message.split(" is ")[0] for message in found]
     ["aliases.csv:2: 'May'", "aliases.csv:3: 'A'"]
     """
-    from flows.stories import zipf_table  # wordfreq's English list, cached as arrays (1 ms, not 1 s, per run)
+    from flows.zipf import zipf_table  # wordfreq's English list, cached as arrays (1 ms, not 1 s, per run)
 
     english = zipf_table("en")
     found = []

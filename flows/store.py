@@ -12,7 +12,6 @@ from itertools import chain
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.dataset as ds
 import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
@@ -286,6 +285,8 @@ class Store:
         files = self.table_files(table_name)
         if not files:
             return schema.empty_table().select(columns) if columns else schema.empty_table()
+        import pyarrow.dataset as ds  # here: it imports pandas, 0.3-0.7 s a rerun with nothing new never needs
+
         dataset = ds.dataset(files, filesystem=self.filesystem, format="parquet", schema=schema)
         return dataset.to_table(columns=columns)
 

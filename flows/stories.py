@@ -14,14 +14,11 @@ deltas counts twice.
 """
 from __future__ import annotations
 
-import os
 import time
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from functools import lru_cache
-from pathlib import Path
 
 import numpy as np
 
@@ -32,14 +29,14 @@ import pyarrow.parquet as pq
 
 from flows.settings import crash_point
 from flows.store import Commit, Store
-from transforms.stories import (UNDATED, CodedColumn, HashedZipf, StoryDoc, StoryIndex, TextColumn, date_of,
+from flows.story_files import CURRENT_FILE, DELTA_PREFIX
+from flows.story_files import DELTA_PARTS as _DELTA_PARTS
+from flows.story_files import current as _current, delta_ids as _delta_ids, folder as _folder
+from flows.zipf import zipf_table
+from transforms.stories import (UNDATED, CodedColumn, StoryDoc, StoryIndex, TextColumn, date_of,
                                 segment_starts, signature_rows)
 
-STATE_FOLDER = ("state", "stories")
-CURRENT_FILE = "CURRENT"
 STORIES = "stories"
-DEFAULT_LANGUAGE = "en"  # frequency table for articles whose language is unknown or not covered
-ZIPF_CACHE_VERSION = 1  # bump when the cached table layout changes
 
 ARTICLES_INDEX_SCHEMA = pa.schema([
     pa.field("doc_id", pa.string(), nullable=False),
@@ -163,15 +160,6 @@ def _not_in_sorted(values: np.ndarray, known: np.ndarray) -> np.ndarray:
     return values[known[at] != values]
 
 
-def settle(store: Store) -> bool:
-    """Fold what killed runs left as deltas and rewrite the stories table from them (a run with nothing new
-    does this, so that the table holds every stored article). Returns whether there was anything."""
-    if not _delta_ids(store, _current(store)[1]):
-        return False
-    StorySession(store).finish()
-    return True
-
-
 def _assign(index: StoryIndex, rows: Sequence[dict]) -> StoryBatch:
     docs = [story_doc(row) for row in rows]
     assignments = index.assign(docs, zipf=zipf_table)
@@ -195,81 +183,7 @@ def story_doc(row: dict) -> StoryDoc:
     )
 
 
-@lru_cache(maxsize=64)
-def zipf_table(language: str | None) -> HashedZipf:
-    """Zipf frequencies of the language's words from the ``wordfreq`` package (shipped data, no network),
-    for the languages it covers, else for ``DEFAULT_LANGUAGE``."""
-    code = (language or DEFAULT_LANGUAGE).split("-")[0].lower()
-    return _zipf(code) or _zipf(DEFAULT_LANGUAGE)
-
-
-@lru_cache(maxsize=16)
-def _zipf(code: str) -> HashedZipf | None:
-    """The table of one wordfreq language (None if it has none), from the user's cache when built there
-    before: reading wordfreq's own file and hashing its words costs 0.1-0.8 s per language, loading the
-    cached arrays about a millisecond."""
-    from importlib.metadata import version
-
-    path = zipf_cache_folder() / f"{code}-wordfreq-{version('wordfreq')}-v{ZIPF_CACHE_VERSION}.npz"
-    try:
-        with np.load(path) as stored:
-            return HashedZipf(stored["hashes"], stored["centizipf"])
-    except (OSError, KeyError, ValueError):
-        pass
-    import wordfreq
-
-    if code not in wordfreq.available_languages():
-        return None
-    table = HashedZipf.from_bins(wordfreq.get_frequency_list(code))
-    try:  # a cache, not a requirement: a read-only home just means building the table every run
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_name(f".{path.name}-{uuid.uuid4().hex[:8]}.tmp.npz")
-        np.savez(temporary, hashes=table.hashes, centizipf=table.centizipf)
-        os.replace(temporary, path)
-    except OSError:
-        pass
-    return table
-
-
-def zipf_cache_folder() -> Path:
-    """Where built frequency tables are kept: ``$NEWSCLEAN_CACHE_DIR``, else ``$XDG_CACHE_HOME/newsclean``,
-    else ``~/.cache/newsclean``; tables go in its ``zipf`` folder."""
-    root = os.environ.get("NEWSCLEAN_CACHE_DIR")
-    if not root:
-        root = os.path.join(os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"),
-                            "newsclean")
-    return Path(root) / "zipf"
-
-
-# -- the index on disk --------------------------------------------------------------------------------
-def _folder(store: Store) -> str:
-    return store.path(*STATE_FOLDER)
-
-
-DELTA_PREFIX = "delta-"
-_DELTA_PARTS = ("articles", "ledger", "lines")
-
-
-def _current(store: Store) -> tuple[str | None, set[str]]:
-    """The current generation (None before the first save) and the commits whose deltas it folded."""
-    fs, current = store.filesystem, f"{_folder(store)}/{CURRENT_FILE}"
-    if fs.get_file_info(current).type != pafs.FileType.File:
-        return None, set()
-    with fs.open_input_stream(current) as handle:
-        lines = handle.read().decode("utf-8").split()
-    return lines[0], set(lines[1:])
-
-
-def _delta_ids(store: Store, folded: set[str]) -> list[str]:
-    """Committed deltas not folded into the current generation, in commit order."""
-    ids = set()
-    for info in store.files_under(*STATE_FOLDER):
-        name = info.base_name
-        if name.startswith(DELTA_PREFIX) and name.endswith(".parquet"):
-            ids.add(name[len(DELTA_PREFIX):].rsplit("-", 1)[0])
-    return sorted(ids - folded)
-
-
+# -- the index on disk (its files: flows.story_files) ---------------------------------------------
 def load_index(store: Store) -> StoryIndex:
     """The index as committed: the last generation and every committed delta since, or an empty one."""
     return load_index_and_deltas(store)[0]

@@ -15,11 +15,25 @@ from transforms.chrome import ChromeLexicon, strip_chrome
 from transforms.chrome.features import ShapeCache
 from transforms.chrome.model import LineModel, strip_with_model
 from transforms.decode import DecodeError, decode_text, has_mojibake_hint, looks_like_html, repair_text
-from transforms.html import extract_html
-from transforms.metadata import clean_authors
 from transforms.names import AliasTable, normalize_names
 from transforms.records import Article, RawDocument
 from transforms.structure import LanguageIdentifier, detect_language, parse_date, parse_datetime, site_from_url
+
+
+def extract_html(html: str, **options):
+    """:func:`transforms.html.extract_html`, imported with the first HTML page: trafilatura, htmldate and lxml cost
+    0.15-0.5 s to import (python -X importtime), which a command that cleans no HTML (a rerun with nothing new)
+    never needs. Worker processes warm up on a page before any deadline runs."""
+    from transforms.html import extract_html as extract
+
+    return extract(html, **options)
+
+
+def clean_authors(names, **options):
+    """:func:`transforms.metadata.clean_authors`, imported when first used (see :func:`extract_html`)."""
+    from transforms.metadata import clean_authors as clean
+
+    return clean(names, **options)
 
 
 @dataclass(frozen=True)

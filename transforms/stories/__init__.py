@@ -17,7 +17,7 @@ never per token. The flow loads the index from and saves it to ``DIR/state/stori
 
 The modules, from words to the index:
 
-* :mod:`.words` — tokens, their numbers and story terms (slot, weight); :mod:`.zipf` — frequency tables;
+* :mod:`.words` — tokens, their numbers and story terms (slot, weight); :mod:`transforms.zipf` — frequency tables;
 * :mod:`.tokens` — a batch as one token stream; body and line keys;
 * :mod:`.near` — shingles, MinHash signatures, LSH band table;
 * :mod:`.vectors` — story vectors and their sparse products;
@@ -38,7 +38,7 @@ from .tokens import body_key
 from .vectors import ENTITY_WEIGHT, STORY_TERMS, TITLE_REPEAT
 from .words import (FEATURE_BITS, STEM_CHARS, UNKNOWN_ZIPF, ZIPF_CEILING, WordCodes, core, fold, term_slot,
                     word_tokens, word_weight)
-from .zipf import HashedZipf, word_hash
+from transforms.zipf import HashedZipf, word_hash
 
 __all__ = [
     "CANDIDATE_SHARE", "CENTROID_TERMS", "ENTITY_WEIGHT", "FEATURE_BITS", "LSH_BANDS", "LSH_ROWS",

@@ -461,6 +461,9 @@ def _process(todo: list[InputFile], *, store: Store, ledger: Ledger, refs: Refer
                 break
         while pending:
             ready.append(finish_oldest())
+        # Nothing is left to clean: the workers (about 100 MB each) stop before the last commit, whose
+        # validation is this process's peak.
+        close_pools()
         commit_ready()
         site_lines.save(store)
         with totals.timed("cluster"):

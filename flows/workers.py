@@ -7,12 +7,18 @@ deadline is killed, the document is reported as ``timeout`` and a fresh worker t
 Workers are plain subprocesses (``python -m flows.workers``) talking length-prefixed pickles over
 their stdin/stdout, not ``multiprocessing`` children: they also start inside daemonic processes
 such as Dask workers, and they inherit nothing from a parent that has Prefect's threads running.
+
+A pool starts no more workers than a call has chunks of work (a run of a few documents needs one, not one
+per core: each holds about 100 MB), and a worker never outlives the process that started it, even a
+SIGKILLed one whose worker is stuck in a regex that holds the GIL (see :func:`_die_with_parent`).
 """
 from __future__ import annotations
 
 import atexit
+import ctypes
 import gc
 import importlib
+import math
 import os
 import pickle
 import selectors
@@ -25,13 +31,19 @@ import time
 import weakref
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
+from queue import SimpleQueue
 from typing import Any
 
 # "module" or "module:function" that every worker imports (and calls) before it starts: a custom
 # extractor, a patch in tests.
 PRELOAD_ENV = "NEWSCLEAN_WORKER_PRELOAD"
+# The pid of the process that started the worker (set by the pool): the worker ends when that process does.
+PARENT_ENV = "NEWSCLEAN_WORKER_PARENT"
+PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+PARENT_POLL_SECONDS = 1.0  # where the kernel cannot watch the parent (not Linux): how often a thread looks
 DEFAULT_DOC_TIMEOUT = 30.0
 # Documents sent to a worker at once: enough to make the pipe round trip negligible, few enough that
 # both workers get work from a small batch.
@@ -148,8 +160,38 @@ def _read_exactly(stream, size: int) -> bytes | None:
     return bytes(data)
 
 
+def _die_with_parent() -> None:
+    """End this worker when the process that started it ends, however it ends (a SIGKILL included).
+
+    A worker waiting for work sees its stdin close, but one stuck on a hanging page never reads it again,
+    and a Python thread watching the parent cannot run while a regex holds the GIL. On Linux the kernel
+    kills the worker instead (PR_SET_PDEATHSIG); elsewhere a thread polls the parent's pid. The parent
+    pid is checked after asking, in case the parent ended while this worker was starting.
+    """
+    parent = int(os.environ.get(PARENT_ENV) or 0)
+    if not parent:  # started by hand (`python -m flows.workers`)
+        return
+    watched_by_kernel = False
+    if sys.platform.startswith("linux"):
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            watched_by_kernel = libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) == 0
+        except (OSError, AttributeError):
+            pass
+    if os.getppid() != parent:
+        os._exit(1)
+    if not watched_by_kernel:
+        def watch() -> None:
+            while os.getppid() == parent:
+                time.sleep(PARENT_POLL_SECONDS)
+            os._exit(1)
+
+        threading.Thread(target=watch, name="newsclean-worker-parent-watch", daemon=True).start()
+
+
 def _worker_main() -> None:
     """Worker process loop: setup, then chunks of items, one reply frame per item."""
+    _die_with_parent()
     out = os.fdopen(os.dup(1), "wb", buffering=0)
     os.dup2(2, 1)  # stray prints from libraries go to stderr, never into the frame stream
     inp = sys.stdin.buffer
@@ -193,12 +235,43 @@ def _worker_main() -> None:
 # The parent side
 
 
+# The kernel's parent-death signal fires when the *thread* that forked the worker ends, not its process: a
+# worker forked by a task-runner thread would be killed, mid-run, when that thread is retired. Every worker
+# is forked by one thread that lives as long as the process.
+_SPAWN_REQUESTS: "SimpleQueue[tuple[Future, list[str], dict]]" = SimpleQueue()
+_SPAWNER: threading.Thread | None = None
+_SPAWNER_LOCK = threading.Lock()
+
+
+def _spawner_loop() -> None:
+    while True:
+        future, command, options = _SPAWN_REQUESTS.get()
+        if future.set_running_or_notify_cancel():
+            try:
+                future.set_result(subprocess.Popen(command, **options))
+            except BaseException as error:  # handed to the thread that asked
+                future.set_exception(error)
+
+
+def _spawn(command: list[str], **options) -> subprocess.Popen:
+    """``subprocess.Popen(command, **options)``, forked by the process's one long-lived spawner thread."""
+    global _SPAWNER
+    with _SPAWNER_LOCK:
+        if _SPAWNER is None or not _SPAWNER.is_alive():
+            _SPAWNER = threading.Thread(target=_spawner_loop, name="newsclean-worker-spawner", daemon=True)
+            _SPAWNER.start()
+    future: Future = Future()
+    _SPAWN_REQUESTS.put((future, command, options))
+    return future.result()
+
+
 class _Worker:
     def __init__(self, setup_frame: bytes):
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(p for p in sys.path if p)
-        self.process = subprocess.Popen([sys.executable, "-m", "flows.workers"], stdin=subprocess.PIPE,
-                                        stdout=subprocess.PIPE, env=env, start_new_session=True)
+        env[PARENT_ENV] = str(os.getpid())
+        self.process = _spawn([sys.executable, "-m", "flows.workers"], stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, env=env, start_new_session=True)
         self.fd = self.process.stdout.fileno()
         os.set_blocking(self.fd, False)
         self.buffer = bytearray()
@@ -300,18 +373,21 @@ class WorkerPool:
 
     def _map_workers(self, job: str, items: Sequence, context: object, sizes: Sequence[int] | None) -> list:
         results: list = [None] * len(items)
+        # A worker costs about a second to start and 100 MB to keep: one per CHUNK_DOCS items of the call, up
+        # to the pool's size; workers started by an earlier call are kept.
+        wanted = max(len(self._workers), min(self.size, math.ceil(len(items) / CHUNK_DOCS)))
         # The end of a call is a barrier (the next batch waits for it): its last items go out one at a time.
-        queue: deque[list[int]] = deque(_chunks(len(items), sizes, tail=self.size * CHUNK_DOCS))
+        queue: deque[list[int]] = deque(_chunks(len(items), sizes, tail=wanted * CHUNK_DOCS))
         context_frame = _frame(("context", context))
         call = object()  # marks the workers that already got this call's context
-        while len(self._workers) < self.size:
+        while len(self._workers) < wanted:
             self._workers.append(_Worker(self._setup_frame))
         selector = selectors.DefaultSelector()
         for worker in self._workers:
             selector.register(worker.fd, selectors.EVENT_READ, worker)
         try:
             while True:
-                if len(self._workers) < self.size:
+                if len(self._workers) < wanted:
                     raise RuntimeError("the worker pool was closed during a batch")
                 if not queue and not any(w.task for w in self._workers):
                     break

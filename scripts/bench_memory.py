@@ -92,8 +92,11 @@ def measure(command: list[str], cwd: Path, env: dict, server_pid: int | None = N
         tree = _tree(process.pid, processes)
         by_role: dict[str, list[int]] = {}
         for pid in tree:
-            by_role.setdefault(_role(pid, process.pid, processes[pid][2]), []).append(processes[pid][1])
-            rss, command_line = processes[pid][1], processes[pid][2]
+            parent, rss, command_line = processes[pid]
+            if pid != process.pid and command_line == processes.get(parent, (0, 0, ""))[2]:
+                # Forked (vfork: the same memory) and not yet exec'd: its RSS is its parent's pages, counted there.
+                continue
+            by_role.setdefault(_role(pid, process.pid, command_line), []).append(rss)
             if rss > peak["per_process"].get(pid, (0, ""))[0]:
                 peak["per_process"][pid] = (rss, command_line[:100])
         server = sum(by_role.get("server", []))

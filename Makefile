@@ -43,6 +43,7 @@ bench: setup  ## speed and memory benchmarks (prints figures)
 	$(BIN)/python scripts/bench_startup.py
 	$(BIN)/python scripts/bench_stages.py
 	$(BIN)/python scripts/bench_pipeline.py
+	$(BIN)/python scripts/bench_memory.py
 
 bench-quality: setup  ## extraction quality on ../shared/bench (text and HTML F1 by the benchmark's scorer; text titles; line model vs rules)
 	$(BIN)/python scripts/bench_quality.py --input text

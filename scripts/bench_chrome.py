@@ -6,7 +6,7 @@ Usage: .venv/bin/python scripts/bench_chrome.py [--bench DIR] [--rounds N] [--st
 Texts are read and decoded once up front; only the stripper is timed (best of N rounds, one process), two ways:
 ``strip_chrome`` on each text alone, and ``strip_chrome_many`` over the whole set as one batch (lines repeated
 across the batch are worked out once; each round starts with an empty cache, so no round sees an earlier one's).
-With ``--stripper model`` the line model instead (``strip_with_model``; "one batch" shares its line-shape cache;
+With ``--stripper model`` the line model instead (``strip_with_model``; "one batch" shares the lexicon's verdict on line texts;
 the page's language is detected as the pipeline does, and that is timed too).
 """
 from __future__ import annotations
@@ -22,7 +22,7 @@ sys.path.insert(0, str(ROOT))
 
 from scripts.score_text import DEFAULT_BENCH, load_lexicon  # noqa: E402
 from transforms.chrome import count_line_keys, site_chrome_keys, strip_chrome, strip_chrome_many  # noqa: E402
-from transforms.chrome.features import ShapeCache  # noqa: E402
+from transforms.chrome.features import LineCache  # noqa: E402
 from transforms.chrome.model import strip_with_model  # noqa: E402
 from flows.models import FastTextLanguageIdentifier  # noqa: E402
 from transforms.structure import detect_language  # noqa: E402
@@ -50,7 +50,7 @@ def main() -> None:
                                  language=detect_language(text, LANGUAGE))
 
         def as_batch():
-            cache = ShapeCache(model.function_words)
+            cache = LineCache()
             for text in texts:
                 strip_with_model(text, model=model, lexicon=lexicon, site_chrome=site_chrome,
                                  language=detect_language(text, LANGUAGE), cache=cache)

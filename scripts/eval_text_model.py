@@ -30,7 +30,7 @@ from scripts.text_model_data import BENCH, CACHE, bench_ids, fundus_pages, read_
 from scripts.train_text_model import _bench_scorer, body_of, prf, tokens  # noqa: E402
 from transforms.chrome.fields import date_from_line, names_from_byline  # noqa: E402
 from flows.models import WordfreqFunctionWords  # noqa: E402
-from transforms.chrome.features import SHAPE_NAMES, ShapeCache  # noqa: E402
+from transforms.chrome.features import SHAPE_NAMES, LineCache  # noqa: E402
 from transforms.chrome.model import BODY, BYLINE, DATE, TITLE, LineModel, strip_with_model  # noqa: E402
 from transforms.chrome.rules import strip_chrome  # noqa: E402
 from flows.models import FastTextLanguageIdentifier  # noqa: E402
@@ -69,7 +69,7 @@ def lexicon():
 
 def strip_all(texts: dict[str, str], stripper: str, model: LineModel | None, lex) -> dict[str, object]:
     out = {}
-    cache = ShapeCache(FUNCTION)
+    cache = LineCache()
     for key, text in texts.items():
         if stripper == "model":
             language = detect_language(" ".join(text.split())[:3000], LANGUAGE)
@@ -226,13 +226,15 @@ def main() -> None:
     ap.add_argument("--bench-only", action="store_true")
     ap.add_argument("--cv-only", action="store_true")
     ap.add_argument("--stripper", choices=("model", "rules", "both"), default="both")
+    ap.add_argument("--oof", type=Path, default=CACHE / "oof.npz",
+                    help="out-of-fold predictions written by scripts/train_text_model.py --cv")
     args = ap.parse_args()
     strippers = ["model", "rules"] if args.stripper == "both" else [args.stripper]
     if not args.cv_only:
         bench_figures(strippers)
     if not args.bench_only:
         from scripts.train_text_model import build_dataset
-        oof = CACHE / "oof.npz"
+        oof = args.oof
         if not oof.exists():
             print("no out-of-fold predictions cached: run scripts/train_text_model.py --cv first", file=sys.stderr)
             sys.exit(2)

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import argparse
 import gzip
+import hashlib
+import inspect
 import json
 import pickle
 import re
@@ -29,7 +31,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from scripts.text_model_data import CACHE, Page, fundus_pages, rendered, wcxb_pages  # noqa: E402
-from transforms.chrome.features import FEATURE_NAMES, ShapeCache, page_features, page_lines  # noqa: E402
+from transforms.chrome.features import FEATURE_NAMES, LineCache, page_features, page_lines, page_shapes  # noqa: E402
 from transforms.chrome.model import (  # noqa: E402
     BODY, BYLINE, CHROME, DATE, LABELS, SMOOTH_NAMES, TITLE, LineModel, smoothing_features,
 )
@@ -41,13 +43,23 @@ from transforms.structure import detect_language  # noqa: E402
 LANGUAGE = FastTextLanguageIdentifier()
 
 MODEL_FILE = ROOT / "transforms" / "chrome" / "line_model.json"
+FEATURE_CODE = [ROOT / "transforms" / "chrome" / name for name in ("features.py", "segments.py")]
 TRAIN_RENDERERS = ("html_text", "inscriptis", "lxml", "bs4", "html2txt", "html2text")
 SEED = 17
-PARAMS = dict(objective="multiclass", num_class=len(LABELS), learning_rate=0.1, num_leaves=31,
-              min_data_in_leaf=40, max_bin=63, feature_fraction=0.8, bagging_fraction=0.5, bagging_freq=1, lambda_l2=1.0,
-              num_threads=1, seed=SEED, verbose=-1)
-ROUNDS = 120
-SMOOTH_ROUNDS = 80
+# The shipped model's size: few, small trees, because prediction time grows with the number of trees a line passes
+# through (scripts/bench_chrome.py --stripper model); --cv prints what fewer or more cost in F1.
+ROUNDS = 40
+SMOOTH_ROUNDS = 15
+LEAVES = 31
+LEARNING_RATE = 0.2
+
+
+def lightgbm_params(leaves: int = LEAVES, learning_rate: float = LEARNING_RATE) -> dict:
+    return dict(objective="multiclass", num_class=len(LABELS), learning_rate=learning_rate, num_leaves=leaves,
+                min_data_in_leaf=40, max_bin=63, feature_fraction=0.8, bagging_fraction=0.5, bagging_freq=1,
+                lambda_l2=1.0, num_threads=1, seed=SEED, verbose=-1)
+
+
 _TOKEN = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]|\w+")
 
 
@@ -136,7 +148,10 @@ class Dataset:
 
 
 def build_dataset(renderers=TRAIN_RENDERERS) -> Dataset:
-    cache_path = CACHE / f"dataset-{'-'.join(renderers)}.pkl.gz"
+    # (named by the code that computes features and labels: a change there builds the dataset anew)
+    code = hashlib.sha1(b"".join(path.read_bytes() for path in FEATURE_CODE)
+                        + inspect.getsource(label_lines).encode() + inspect.getsource(Gold).encode()).hexdigest()[:10]
+    cache_path = CACHE / f"dataset-{'-'.join(renderers)}-{code}.pkl.gz"
     if cache_path.exists():
         main = sys.modules["__main__"]  # a cache written when this script ran as __main__ names it there
         if not hasattr(main, "Dataset"):
@@ -146,7 +161,8 @@ def build_dataset(renderers=TRAIN_RENDERERS) -> Dataset:
     lexicon = load_references(ROOT / "seeds").lexicon
     pages = wcxb_pages() + fundus_pages()
     from flows.models import WordfreqFunctionWords
-    shape_cache = ShapeCache(WordfreqFunctionWords(), limit=200_000)
+    function_words = WordfreqFunctionWords()
+    line_cache = LineCache(limit=200_000)
     blocks, label_blocks, docs = [], [], []
     began = time.monotonic()
     for renderer in renderers:
@@ -157,8 +173,9 @@ def build_dataset(renderers=TRAIN_RENDERERS) -> Dataset:
             if not lines:
                 continue
             language = detect_language(" ".join(lines)[:3000], LANGUAGE)
-            shapes = shape_cache.shapes(lines, language=language, lexicon=lexicon)
-            blocks.append(page_features(lines, above, below, indents, shapes))
+            keys, rules, tails = line_cache.describe(lines, lexicon)
+            shapes = page_shapes(lines, function=function_words(language), rules=rules, tails=tails)
+            blocks.append(page_features(lines, above, below, indents, shapes, keys))
             label_blocks.append(label_lines(lines, Gold.of(page)))
             docs.append(dict(page_id=page.page_id, corpus=page.corpus, site=page.site, page_type=page.page_type,
                              renderer=renderer, language=language, lines=lines, above=above))
@@ -178,10 +195,10 @@ def site_folds(data: Dataset, folds: int) -> np.ndarray:
     return np.array([fold_of[doc["site"]] for doc in data.docs])
 
 
-def train_stage(features: np.ndarray, labels: np.ndarray, rounds: int, names) -> "lightgbm.Booster":
+def train_stage(features: np.ndarray, labels: np.ndarray, rounds: int, names, params: dict) -> "lightgbm.Booster":
     import lightgbm
     dataset = lightgbm.Dataset(features, labels, feature_name=list(names), free_raw_data=True)
-    return lightgbm.train(PARAMS, dataset, num_boost_round=rounds)
+    return lightgbm.train(params, dataset, num_boost_round=rounds)
 
 
 def smoothing_matrix(data: Dataset, first: np.ndarray) -> np.ndarray:
@@ -192,27 +209,78 @@ def smoothing_matrix(data: Dataset, first: np.ndarray) -> np.ndarray:
     return out
 
 
-def out_of_fold(data: Dataset, fold_of_doc: np.ndarray, folds: int, sample: float) -> tuple[np.ndarray, np.ndarray]:
+def out_of_fold(data: Dataset, fold_of_doc: np.ndarray, args) -> tuple[np.ndarray, np.ndarray]:
     """Out-of-fold probabilities of both stages for every row (each fold predicted by models that never saw its
     sites). The smoothing stage of a fold is trained on the other folds' out-of-fold first-stage probabilities."""
     row_fold = fold_of_doc[data.doc]
     rng = np.random.default_rng(SEED)
-    keep = rng.random(len(row_fold)) < sample
+    keep = rng.random(len(row_fold)) < args.sample
+    params = lightgbm_params(args.leaves, args.learning_rate)
     first = np.zeros((len(row_fold), len(LABELS)), dtype=np.float32)
-    for k in range(folds):
+    for k in range(args.folds):
         began = time.monotonic()
         train = (row_fold != k) & keep
-        model = train_stage(data.features[train], data.labels[train], ROUNDS, FEATURE_NAMES)
+        model = train_stage(data.features[train], data.labels[train], args.rounds, FEATURE_NAMES, params)
         test = row_fold == k
         first[test] = model.predict(data.features[test], num_threads=1)
         print(f"  line stage, fold {k}: {train.sum():,} rows, {time.monotonic() - began:.0f} s", flush=True)
     smooth_in = smoothing_matrix(data, first)
     second = np.zeros_like(first)
-    for k in range(folds):
+    for k in range(args.folds):
         train = (row_fold != k) & keep
-        model = train_stage(smooth_in[train], data.labels[train], SMOOTH_ROUNDS, SMOOTH_NAMES)
+        model = train_stage(smooth_in[train], data.labels[train], args.smooth_rounds, SMOOTH_NAMES, params)
         second[row_fold == k] = model.predict(smooth_in[row_fold == k], num_threads=1)
     return first, second
+
+
+# --- the alternative the issue names: a linear-chain CRF (python-crfsuite) over the same features ---
+
+CRF_BINS = 8
+
+
+def crf_attributes(features: np.ndarray, edges: list[np.ndarray]) -> list[list[str]]:
+    """Each row's features as CRF attributes: the feature's quantile bin ("12:3"), so a linear CRF can weigh a
+    feature's ranges apart (trees split on them; a CRF's score is a sum of weights)."""
+    bins = np.column_stack([np.searchsorted(edge, features[:, j]) for j, edge in enumerate(edges)])
+    names = [[f"{j}:{b}" for b in range(len(edge) + 1)] for j, edge in enumerate(edges)]
+    return [[names[j][b] for j, b in enumerate(row)] for row in bins.tolist()]
+
+
+def crf_edges(features: np.ndarray) -> list[np.ndarray]:
+    quantiles = np.linspace(0, 1, CRF_BINS + 1)[1:-1]
+    return [np.unique(np.quantile(column, quantiles)) for column in features.T]
+
+
+def crf_out_of_fold(data: Dataset, fold_of_doc: np.ndarray, args, inputs: np.ndarray | None = None) -> np.ndarray:
+    """Out-of-fold label marginals of a CRF (each fold's sites unseen), trained on a seeded sample of the other
+    folds' renderings. ``inputs``: the rows' features (default the line features)."""
+    import pycrfsuite
+    inputs = data.features if inputs is None else inputs
+    bounds = np.r_[0, np.flatnonzero(np.diff(data.doc)) + 1, len(data.doc)]
+    rng = np.random.default_rng(SEED)
+    chosen = rng.random(len(data.docs)) < args.crf_docs
+    out = np.zeros((len(data.labels), len(LABELS)), dtype=np.float32)
+    edges = crf_edges(inputs[rng.random(len(inputs)) < 0.05])
+    for k in range(args.folds):
+        began = time.monotonic()
+        trainer = pycrfsuite.Trainer(verbose=False)
+        trainer.set_params({"c1": args.crf_c1, "c2": args.crf_c2, "max_iterations": args.crf_iterations,
+                            "feature.possible_transitions": True})
+        count = 0
+        for d in np.flatnonzero(chosen & (fold_of_doc != k)):
+            s, e = bounds[d], bounds[d + 1]
+            trainer.append(crf_attributes(inputs[s:e], edges), [LABELS[y] for y in data.labels[s:e]])
+            count += 1
+        path = str(CACHE / f"crf-fold{k}.crfsuite")
+        trainer.train(path)
+        tagger = pycrfsuite.Tagger()
+        tagger.open(path)
+        for d in np.flatnonzero(fold_of_doc == k):
+            s, e = bounds[d], bounds[d + 1]
+            tagger.set(crf_attributes(inputs[s:e], edges))
+            out[s:e] = [[tagger.marginal(label, i) for label in LABELS] for i in range(e - s)]
+        print(f"  CRF fold {k}: {count} renderings, {time.monotonic() - began:.0f} s", flush=True)
+    return out
 
 
 # --- scoring (the benchmark's metric: 4-token shingles, precision and recall averaged over documents) ---
@@ -246,6 +314,19 @@ def main() -> None:
     ap.add_argument("--folds", type=int, default=4)
     ap.add_argument("--sample", type=float, default=0.15, help="share of training rows used per model (speed)")
     ap.add_argument("--no-write", action="store_true")
+    ap.add_argument("--rounds", type=int, default=ROUNDS, help="boosting rounds of the line stage")
+    ap.add_argument("--smooth-rounds", type=int, default=SMOOTH_ROUNDS, help="boosting rounds of the smoothing stage")
+    ap.add_argument("--leaves", type=int, default=LEAVES, help="leaves per tree")
+    ap.add_argument("--learning-rate", type=float, default=LEARNING_RATE)
+    ap.add_argument("--rules", action="store_true", help="with --cv: the rule stripper's figures on the same pages too")
+    ap.add_argument("--crf", choices=("none", "lines", "smoothing"), default="none",
+                    help="with --cv: a CRF instead of the trees (lines: on the line features; smoothing: over the "
+                         "line stage's out-of-fold probabilities, instead of the tree smoothing stage)")
+    ap.add_argument("--crf-docs", type=float, default=0.25, help="share of renderings a CRF is trained on")
+    ap.add_argument("--crf-c1", type=float, default=0.05)
+    ap.add_argument("--crf-c2", type=float, default=0.01)
+    ap.add_argument("--crf-iterations", type=int, default=100)
+    ap.add_argument("--oof", type=Path, default=CACHE / "oof.npz", help="where --cv keeps its out-of-fold predictions")
     args = ap.parse_args()
     began = time.monotonic()
     data = build_dataset()
@@ -254,20 +335,27 @@ def main() -> None:
           + ", ".join(f"{label} {count:,}" for label, count in zip(LABELS, counts))
           + f" ({time.monotonic() - began:.0f} s)", flush=True)
     fold_of_doc = site_folds(data, args.folds)
-    first, second = out_of_fold(data, fold_of_doc, args.folds, args.sample)
-    oof_path = CACHE / "oof.npz"
-    np.savez_compressed(oof_path, first=first, second=second, fold=fold_of_doc)
+    print(f"line stage {args.rounds} rounds, smoothing {args.smooth_rounds}, {args.leaves} leaves, "
+          f"learning rate {args.learning_rate}, {args.folds} folds", flush=True)
+    if args.crf == "lines":
+        first = second = crf_out_of_fold(data, fold_of_doc, args)
+    else:
+        first, second = out_of_fold(data, fold_of_doc, args)
+        if args.crf == "smoothing":
+            second = crf_out_of_fold(data, fold_of_doc, args, smoothing_matrix(data, first))
+    np.savez_compressed(args.oof, first=first, second=second, fold=fold_of_doc)
     threshold = 0.5
     if args.cv:
         import scripts.eval_text_model as evaluation
-        threshold = evaluation.report_cv(data, second, fold_of_doc)
+        threshold = evaluation.report_cv(data, second, fold_of_doc, ("model", "rules") if args.rules else ("model",))
     if args.no_write:
         return
     rng = np.random.default_rng(SEED)
     keep = rng.random(len(data.labels)) < args.sample
-    line_stage = train_stage(data.features[keep], data.labels[keep], ROUNDS, FEATURE_NAMES)
+    params = lightgbm_params(args.leaves, args.learning_rate)
+    line_stage = train_stage(data.features[keep], data.labels[keep], args.rounds, FEATURE_NAMES, params)
     smooth_in = smoothing_matrix(data, first)  # trained on out-of-fold probabilities, as it will see new pages
-    smooth_stage = train_stage(smooth_in[keep], data.labels[keep], SMOOTH_ROUNDS, SMOOTH_NAMES)
+    smooth_stage = train_stage(smooth_in[keep], data.labels[keep], args.smooth_rounds, SMOOTH_NAMES, params)
     version = f"lines-{time.strftime('%Y%m%d')}-s{SEED}"
     model = dict(version=version, labels=LABELS, features=FEATURE_NAMES, smooth_features=SMOOTH_NAMES,
                  body_threshold=threshold, title_threshold=0.3, byline_threshold=0.5, date_threshold=0.5,

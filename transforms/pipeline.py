@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from transforms.chrome import ChromeLexicon, strip_chrome
-from transforms.chrome.features import ShapeCache
+from transforms.chrome.features import LineCache
 from transforms.chrome.model import LineModel, strip_with_model
 from transforms.decode import DecodeError, decode_text, has_mojibake_hint, looks_like_html, repair_text
 from transforms.names import AliasTable, normalize_names
@@ -158,12 +158,12 @@ def clean_article(article: Article, *, refs: References, site_chrome: frozenset[
             tags=page.tags,
         )
     elif refs.line_model is not None:
-        # The shapes of line texts seen before live in the caller's line cache under a key no line has
-        # (a line is stripped text without control characters).
-        shapes = line_cache.setdefault(_SHAPES_KEY, ShapeCache(refs.line_model.function_words)) if line_cache is not None else None
+        # The lexicon's verdict on line texts seen before lives in the caller's line cache under a key no line
+        # has (a line is stripped text without control characters).
+        known = line_cache.setdefault(_LEXICON_KEY, LineCache()) if line_cache is not None else None
         stripped = strip_with_model(article.text, model=refs.line_model, lexicon=refs.lexicon,
                                     site_chrome=site_chrome, language=detect_language(article.text, refs.language),
-                                    cache=shapes)
+                                    cache=known)
     else:
         stripped = strip_chrome(article.text, lexicon=refs.lexicon, site_chrome=site_chrome, line_cache=line_cache)
     removed_share = len(stripped.chrome) / stripped.input_lines if stripped.input_lines else 0.0
@@ -185,7 +185,7 @@ def clean_article(article: Article, *, refs: References, site_chrome: frozenset[
     return article
 
 
-_SHAPES_KEY = "\0line shapes"
+_LEXICON_KEY = "\0line model lexicon"
 
 # lxml (under trafilatura) stops building the tree at this nesting depth, so a deeper page yields no body.
 MAX_HTML_DEPTH = 255

@@ -4,11 +4,12 @@ from __future__ import annotations
 import json
 import re
 
+import numpy as np
 import pytest
 
 from flows.seeds import LINE_MODEL_FILE, SeedError, load_line_model, load_references, text_stripper
 from transforms.chrome import ChromeLexicon
-from transforms.chrome.features import FEATURE_NAMES
+from transforms.chrome.features import FEATURE_NAMES, SHAPE_NAMES, page_shapes
 from transforms.chrome.model import LABELS, strip_with_model
 from transforms.pipeline import clean_article, decode_document
 from transforms.records import RawDocument
@@ -111,3 +112,31 @@ def test_pipeline_records_the_stripper_and_uses_the_model():
     assert cleaned.body and not cleaned.quarantined
     assert any(removed.rule.startswith("model:") for removed in cleaned.chrome)
 
+
+
+# Lines whose shape is easy to give to the wrong line when a page is read as one array of characters: patterns at
+# a line's start or end, "@" and "#" next to a line break, characters outside the Basic Multilingual Plane and
+# characters that change length when lower-cased.
+TRICKY_LINES = [
+    "@newsdesk", "#breaking story tonight", "Write to jane.roe@example.com for more.", "Visit www.example.org today",
+    "- a bullet point", "12) numbered", "# Heading", "**Bold lead**", "![photo](http://x.example/a.jpg)",
+    "東京で雨が降りました。明日は晴れるでしょう。", "2024年5月3日 10:00", "Published 7:07 PM EST Nov 19, 2019",
+    "İSTANBUL — Emoji 🎉🎉 and more 😀 text", "He said \"no.\"", "«Das ist gut», sagte sie. Dann ging sie.",
+    "© 2025 Example (c) Ltd", "THE ALL CAPS HEADLINE", "Home | News | Sport / Weather", "x", "3.5.2021",
+]
+
+
+def test_a_lines_shape_does_not_depend_on_the_lines_around_it():
+    """page_shapes reads a whole page at once: each row must be what the line alone gives."""
+    function = frozenset({"the", "and", "for", "a", "und", "で", "の"})
+    page = page_shapes(TRICKY_LINES, function=function)
+    alone = np.vstack([page_shapes([line], function=function) for line in TRICKY_LINES])
+    assert page.shape == (len(TRICKY_LINES), len(SHAPE_NAMES))
+    np.testing.assert_allclose(page, alone, atol=1e-6)
+    reversed_page = page_shapes(TRICKY_LINES[::-1], function=function)[::-1]
+    np.testing.assert_allclose(reversed_page, alone, atol=1e-6)
+    column = dict(zip(SHAPE_NAMES, page.T))
+    assert column["has_url"][:4].tolist() == [1.0, 1.0, 1.0, 1.0]
+    assert column["bullet"][4:6].tolist() == [1.0, 1.0] and column["markdown"][6:9].tolist() == [1.0, 1.0, 1.0]
+    assert column["has_date"][10:12].tolist() == [1.0, 1.0] and column["has_clock"][11] == 1.0
+    assert column["cjk_share"][9] > 0.9 and column["ends_sentence"][13] == 1.0 and column["copyright"][15] == 1.0

@@ -2,7 +2,7 @@
 
 Three kinds, as columns of one float32 matrix (one row per non-empty line; :data:`FEATURE_NAMES` names them):
 
-- the line's own shape (:func:`line_shape`): length in words and characters, punctuation and sentence ends,
+- the line's own shape (:func:`page_shapes`): length in words and characters, punctuation and sentence ends,
   capitals, digits, URL / e-mail / date / time shapes, the share of the page language's function words, and what
   the user's lexicon (``seeds/``) says of it. These depend on the text alone, so they are worked out once per
   distinct line and kept in a cache a batch can share;
@@ -15,9 +15,10 @@ lists and passes them in as a callable), so no language is written into the code
 """
 from __future__ import annotations
 
+import functools
+import itertools
 import math
 import re
-from collections import Counter
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -56,18 +57,66 @@ FEATURE_NAMES: tuple[str, ...] = (
 )
 
 _WORD = re.compile(r"\w+")
-_TERMINAL = frozenset(".!?…。！？")
-_CLOSERS = "\"'”’»)]」』）"
 _YEAR = re.compile(r"\b(?:19|20)\d\d\b")
 _CLOCK = re.compile(r"\b\d{1,2}[:.h]\d\d\b")
 _NUMERIC_DATE = re.compile(r"\b\d{1,4}[./-]\d{1,2}[./-]\d{1,4}\b|\d{4}年|\d{1,2}月\d{1,2}日")
-_URL = re.compile(r"https?://|www\.|\S+@\S+\.\w|\.(?:com|org|net)\b|(?:^|\s)[@#]\w")
-_BULLET = re.compile(r"^(?:[-*•·–—>▪►◦]|\d{1,3}[.)])\s")
-_SEPARATORS = re.compile(r"[|•·»›/]")
-_MARKDOWN = re.compile(r"^#+\s|\]\(|^\*\*|!\[")
-_QUOTES = frozenset("\"“”„«»「」")
-_PUNCT = re.compile(r"[^\w\s]")
-_INNER_END = re.compile(r"[.!?。！？]\s+\S|[。！？]\S")
+# (no pattern below crosses a line: the page's lines are searched joined by newlines, so none may match one; an
+# e-mail address, @handle or #tag is found from the characters around "@" and "#", see page_shapes)
+_URL = re.compile(r"https?://|www\.|\.(?:com|org|net)\b")
+_BULLET = re.compile(r"^(?:[-*•·–—>▪►◦]|\d{1,3}[.)])[^\S\n]", re.M)
+_MARKDOWN = re.compile(r"^#+[^\S\n]|\]\(|^\*\*|!\[", re.M)
+_COPYRIGHT = re.compile(r"©|\([cC]\)")
+_TERMINAL = ".!?…。！？"
+_CLOSERS = "\"'”’»)]」』）"
+_QUOTES = "\"“”„«»「」"
+_SEPARATORS = "|•·»›/"
+_CJK_TERMINAL = "。！？"
+_MARKDOWN_CHARS = np.array([ord(char) for char in "#*]!"], dtype=np.uint32)
+
+# Character classes, one bit each, looked up per code point (a table over the Basic Multilingual Plane, built on
+# first use; the rarer characters above it are classified one by one).
+(_WORDCHAR, _ALPHA, _UPPER, _LOWER, _DIGIT, _SPACE, _CJK_CHAR, _TERM, _CLOSER, _QUOTE, _SEPARATOR, _BRACKET,
+ _COMMA, _CJK_TERM) = (1 << bit for bit in range(14))
+
+
+def _char_class(char: str) -> int:
+    flags = 0
+    if _WORD.match(char):
+        flags |= _WORDCHAR
+    if char.isalpha():
+        flags |= _ALPHA
+    if char.isupper():
+        flags |= _UPPER
+    if char.islower():
+        flags |= _LOWER
+    if char.isdigit():
+        flags |= _DIGIT
+    if char.isspace():
+        flags |= _SPACE
+    if _CJK.match(char):
+        flags |= _CJK_CHAR
+    for chars, flag in ((_TERMINAL, _TERM), (_CLOSERS, _CLOSER), (_QUOTES, _QUOTE), (_SEPARATORS, _SEPARATOR),
+                        ("([", _BRACKET), (",", _COMMA), (_CJK_TERMINAL, _CJK_TERM)):
+        if char in chars:
+            flags |= flag
+    return flags
+
+
+@functools.cache
+def _class_table() -> np.ndarray:
+    return np.fromiter(map(_char_class, map(chr, range(0x10000))), dtype=np.uint16, count=0x10000)
+
+
+def _classes(codes: np.ndarray) -> np.ndarray:
+    table = _class_table()
+    astral = codes > 0xFFFF
+    if not astral.any():
+        return table[codes]
+    flags = table[np.minimum(codes, 0xFFFF)]
+    for code in np.unique(codes[astral]).tolist():
+        flags[codes == code] = _char_class(chr(code))
+    return flags
+
 _CAPTION_RULE = "caption"
 _BYLINE_RULES = frozenset({"byline", "byline_label", "author_box"})
 _TIME_RULES = frozenset({"dateline", "relative_time", "read_time"})
@@ -78,82 +127,149 @@ def no_function_words(language: str | None) -> frozenset[str]:
     return frozenset()
 
 
-def line_shape(text: str, *, function: frozenset[str], rule: str | None = None, tail: bool = False) -> tuple:
-    """The shape columns (:data:`SHAPE_NAMES`) of one stripped, non-empty line.
+def page_shapes(lines: Sequence[str], *, function: frozenset[str] = frozenset(),
+                rules: Sequence[str | None] | None = None, tails: Sequence[bool] | None = None) -> np.ndarray:
+    """The shape columns (:data:`SHAPE_NAMES`) of a page's stripped, non-empty lines, one row per line.
 
-    ``rule`` is the lexicon's rule for the line and ``tail`` whether it is a tail marker ("Related articles").
+    The page is read as one array of characters (numpy over all its lines at once, not a Python loop per line:
+    see scripts/bench_chrome.py); ``rules`` and ``tails`` are the lexicon's rule and tail-marker flag of each line.
 
-    >>> shape = dict(zip(SHAPE_NAMES, line_shape("The bridge reopens on Monday, officials said.",
-    ...                                          function=frozenset({"the", "on", "said"}))))
-    >>> shape["ends_sentence"], shape["function_share"] > 0.2, shape["has_url"]
-    (1.0, True, 0.0)
+    >>> rows = page_shapes(["The bridge reopens on Monday, officials said.", "Home | News"],
+    ...                    function=frozenset({"the", "on", "said"}))
+    >>> shape = dict(zip(SHAPE_NAMES, rows[0].tolist()))
+    >>> shape["ends_sentence"], bool(shape["function_share"] > 0.2), shape["has_url"], shape["has_date"]
+    (1.0, True, 0.0, 0.0)
+    >>> float(rows[1, SHAPE_NAMES.index("separators")]), float(rows[1, SHAPE_NAMES.index("capital_share")])
+    (1.0, 1.0)
     """
-    chars = len(text)
-    words = _WORD.findall(text)
-    ascii_only = text.isascii()
-    cjk = 0 if ascii_only else len(_CJK.findall(text))
-    units = len(words) + cjk // 2 if cjk else len(words)  # a Chinese or Japanese "word" is about two characters
-    units = max(units, 1)
-    last = text.rstrip(_CLOSERS)[-1:] or text[-1]
-    ends_sentence = last in _TERMINAL
-    lowered = list(map(str.lower, words))
-    if cjk:
-        function_share = sum(1 for char in text if char in function) / max(cjk, 1)
-    else:
-        function_share = sum(map(function.__contains__, lowered)) / units if function else 0.0
-    alpha = [word for word in words if word[0].isalpha()]
-    capital = sum(1 for word in alpha if word[0].isupper()) / len(alpha) if alpha else 0.0
-    caps = sum(1 for word in alpha if len(word) > 1 and word.isupper()) / len(alpha) if alpha else 0.0
-    digits = sum(map(str.isdigit, text))
-    # (the digit patterns are tried only where there are digits, the URL shapes only where their marks are)
-    has_date = digits > 0 and (bool(_NUMERIC_DATE.search(text)) or not _MONTH_WORDS.isdisjoint(lowered))
-    has_year = digits > 0 and bool(_YEAR.search(text))
-    has_clock = digits > 0 and bool(_CLOCK.search(text))
-    has_url = ("." in text or "@" in text or "#" in text or ":" in text) and bool(_URL.search(text))
-    first = text[0]
-    sentence_like = float(ends_sentence and units >= 6 and capital < 0.6)
-    return (
-        math.log1p(chars), math.log1p(units), chars / units, float(ends_sentence), float(last == ":"),
-        float(last.isalnum()), len(_PUNCT.findall(text)) / chars, len(_INNER_END.findall(text)) / units,
-        text.count(",") / units, float(first.isupper()), float(first.islower()), capital, caps, digits / chars,
-        float(has_year), float(has_clock), float(has_date), float(has_url), float(bool(_BULLET.match(text))), float(len(_SEPARATORS.findall(text))),
-        function_share, float(rule is not None), float(rule in _BYLINE_RULES),
-        float(rule is not None and rule.startswith(_CAPTION_RULE)), float(rule in _TIME_RULES), float(tail),
-        float(bool(_MARKDOWN.search(text))), float(not (ascii_only and '"' not in text) and not _QUOTES.isdisjoint(text)),
-        cjk / chars, float("©" in text or "(" in text and "(c)" in text.lower()), float(text.count("(") + text.count("[")), sentence_like,
+    n = len(lines)
+    rules = rules if rules is not None else [None] * n
+    tails = tails if tails is not None else [False] * n
+    page = "\n".join(lines)
+    codes = np.frombuffer(page.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    flags = _classes(codes)
+    lengths = np.fromiter(map(len, lines), dtype=np.int64, count=n)
+    ends = np.cumsum(lengths + 1) - 1  # where each line's newline is (one past the page for the last line)
+    starts = ends - lengths
+    line_of = np.repeat(np.arange(n), lengths + 1)[:len(codes)]  # each character's line (its newline too)
+    newline = np.zeros(len(codes), dtype=bool)
+    newline[ends[:-1]] = True
+
+    def per_line(mask: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
+        return np.bincount(line_of[mask], weights=None if weights is None else weights[mask], minlength=n)
+
+    def has(flag: int) -> np.ndarray:
+        return (flags & flag) != 0
+
+    word, space, upper, lower = has(_WORDCHAR), has(_SPACE), has(_UPPER), has(_LOWER)
+    word_start = word & ~np.r_[False, word[:-1]]
+    cjk = per_line(has(_CJK_CHAR))
+    words = per_line(word_start)
+    units = np.maximum(words + cjk // 2, 1)  # a Chinese or Japanese "word" is about two characters
+    chars = lengths.astype(np.float64)
+    # the last character before any closing quotes or brackets ('He said "no."' ends a sentence)
+    open_index = np.maximum.accumulate(np.where(has(_CLOSER), -1, np.arange(len(codes))))[ends - 1]
+    last = np.where(open_index >= starts, open_index, ends - 1)
+    ends_sentence = (flags[last] & _TERM) != 0
+    # sentence ends inside the line: ". " before more text, or a CJK full stop right before more
+    inline_space = space & ~newline
+    inner = ((has(_TERM) & (codes != ord("…")) & np.r_[inline_space[1:], False])
+             | (has(_CJK_TERM) & np.r_[~space[1:], False]))
+    # words: capitalised, all capitals (of those starting with a letter), function words, month names
+    word_id = np.cumsum(word_start) - 1
+    word_line = line_of[word_start]
+    word_length = np.bincount(word_id[word], minlength=len(word_line))
+    word_upper = np.bincount(word_id[word & upper], minlength=len(word_line))
+    word_lower = np.bincount(word_id[word & lower], minlength=len(word_line))
+    alpha_word = (flags[word_start] & _ALPHA) != 0
+    capital_word = alpha_word & ((flags[word_start] & _UPPER) != 0)
+    caps_word = alpha_word & (word_length > 1) & (word_upper > 0) & (word_lower == 0)
+    alpha_words = np.bincount(word_line[alpha_word], minlength=n)
+    capital = np.bincount(word_line[capital_word], minlength=n) / np.maximum(alpha_words, 1)
+    caps = np.bincount(word_line[caps_word], minlength=n) / np.maximum(alpha_words, 1)
+    lowered = list(map(str.lower, _WORD.findall(page)))
+    month = np.fromiter(map(_MONTH_WORDS.__contains__, lowered), dtype=bool, count=len(lowered))
+    function_share = np.zeros(n)
+    if function:
+        functional = np.fromiter(map(function.__contains__, lowered), dtype=bool, count=len(lowered))
+        function_share = np.bincount(word_line[functional], minlength=n) / units
+        if cjk.any():  # in a script without spaces the function "words" are characters
+            in_function = np.fromiter(map(function.__contains__, page), dtype=bool, count=len(page))
+            function_share = np.where(cjk > 0, per_line(in_function) / np.maximum(cjk, 1), function_share)
+    digits = per_line(has(_DIGIT))
+    numbered = digits > 0  # (the digit patterns are searched in the lines with digits only)
+    has_date = numbered & (_lines_matching(_NUMERIC_DATE, lines, numbered) | (np.bincount(word_line[month], minlength=n) > 0))
+    # an e-mail address (a word character on both sides of "@"), or an @handle or #tag after a space
+    at, tag = codes == ord("@"), (codes == ord("@")) | (codes == ord("#"))
+    next_word, previous = np.r_[word[1:], False], np.r_[True, space[:-1] | newline[:-1]]
+    previous_word = np.r_[False, word[:-1]]
+    has_url = (_lines_matching(_URL, lines) | (per_line((at & previous_word & next_word) | (tag & previous & next_word)) > 0))
+    marked = per_line(np.isin(codes, _MARKDOWN_CHARS)) > 0
+    first = flags[starts]
+    rule_list = list(rules)
+    columns = (
+        np.log1p(chars), np.log1p(units), chars / units, ends_sentence, codes[last] == ord(":"),
+        ((flags[last] & _WORDCHAR) != 0) & (codes[last] != ord("_")),  # a letter or digit
+        per_line(~word & ~space) / chars, per_line(inner) / units, per_line(has(_COMMA)) / units,
+        (first & _UPPER) != 0, (first & _LOWER) != 0, capital, caps, digits / chars,
+        _lines_matching(_YEAR, lines, numbered), _lines_matching(_CLOCK, lines, numbered), has_date,
+        has_url, _lines_matching(_BULLET, lines), per_line(has(_SEPARATOR)),
+        function_share,
+        np.fromiter((rule is not None for rule in rule_list), dtype=bool, count=n),
+        np.fromiter((rule in _BYLINE_RULES for rule in rule_list), dtype=bool, count=n),
+        np.fromiter((rule is not None and rule.startswith(_CAPTION_RULE) for rule in rule_list), dtype=bool, count=n),
+        np.fromiter((rule in _TIME_RULES for rule in rule_list), dtype=bool, count=n),
+        np.fromiter(tails, dtype=bool, count=n),
+        _lines_matching(_MARKDOWN, lines, marked), per_line(has(_QUOTE)) > 0, cjk / chars,
+        _lines_matching(_COPYRIGHT, lines), per_line(has(_BRACKET)),
+        ends_sentence & (units >= 6) & (capital < 0.6),
     )
+    return np.column_stack(columns).astype(np.float32)
 
 
-class ShapeCache:
-    """Shapes of line texts already seen, per language, shared by the pages of a batch (menus recur).
+def _lines_matching(pattern: re.Pattern, lines: Sequence[str], candidates: np.ndarray | None = None) -> np.ndarray:
+    """Which lines a pattern matches in, of all lines or of the ``candidates`` (the others are left False).
 
-    Cleared when it grows past ``limit`` entries so a long batch does not hold every line it had.
+    The lines are searched joined by newlines, in one call.
+
+    >>> _lines_matching(_YEAR, ["In 2019.", "No year", "1999 and 2000"]).tolist()
+    [True, False, True]
+    """
+    n = len(lines)
+    hits = np.zeros(n, dtype=bool)
+    chosen = np.arange(n) if candidates is None else np.flatnonzero(candidates)
+    if not len(chosen):
+        return hits
+    texts = [lines[i] for i in chosen.tolist()]
+    ends = np.cumsum(np.fromiter(map(len, texts), dtype=np.int64, count=len(texts)) + 1) - 1
+    found = [match.end() - 1 for match in pattern.finditer("\n".join(texts))]  # its last character is on its line
+    if found:
+        hits[chosen[np.searchsorted(ends, found)]] = True
+    return hits
+
+
+class LineCache:
+    """The lexicon's verdict on line texts already seen (key, rule, tail flag), shared by the pages of a batch
+    (menus recur). Cleared when it grows past ``limit`` entries so a long batch does not hold every line it had.
     """
 
-    def __init__(self, function_words: FunctionWords = no_function_words, limit: int = 50_000) -> None:
-        self.function_words = function_words
+    def __init__(self, limit: int = 50_000) -> None:
         self.limit = limit
-        self._shapes: dict[tuple[str | None, str], tuple] = {}
+        self._lines: dict[str, tuple[str, str | None, bool]] = {}
 
-    def shapes(self, texts: Sequence[str], *, language: str | None, lexicon: ChromeLexicon | None) -> list[tuple]:
-        """The shape of each text, worked out for the texts not seen before."""
-        return [shape for shape, _key, _rule in self.lookup(texts, language=language, lexicon=lexicon)]
-
-    def lookup(self, texts: Sequence[str], *, language: str | None,
-               lexicon: ChromeLexicon | None) -> list[tuple[tuple, str, str | None]]:
-        """(shape, line key, lexicon rule) of each text."""
-        if len(self._shapes) > self.limit:
-            self._shapes.clear()
-        found = self._shapes
-        new = list(dict.fromkeys(text for text in texts if (language, text) not in found))
+    def describe(self, texts: Sequence[str], lexicon: ChromeLexicon | None
+                 ) -> tuple[list[str], list[str | None], list[bool]]:
+        """(keys, lexicon rules, tail flags) of the texts, worked out for those not seen before."""
+        if lexicon is None:
+            return [line_key(text) for text in texts], [None] * len(texts), [False] * len(texts)
+        if len(self._lines) > self.limit:
+            self._lines.clear()
+        found = self._lines
+        new = [text for text in dict.fromkeys(texts) if text not in found]
         if new:
-            rules = lexicon.rules_for_lines(new) if lexicon is not None else [None] * len(new)
-            tails = lexicon.tail_flags(new) if lexicon is not None else [False] * len(new)
-            function = self.function_words(language)
-            for text, rule, tail in zip(new, rules, tails):
-                found[(language, text)] = (line_shape(text, function=function, rule=rule, tail=tail),
-                                           line_key(text), rule)
-        return [found[(language, text)] for text in texts]
+            found.update(zip(new, zip(*lexicon.describe_lines(new))))
+        keys, rules, tails = zip(*map(found.__getitem__, texts))
+        return list(keys), list(rules), list(tails)
 
 
 def page_lines(text: str) -> tuple[list[str], list[int], list[int], list[int]]:
@@ -178,46 +294,34 @@ def page_lines(text: str) -> tuple[list[str], list[int], list[int], list[int]]:
 
 
 def page_features(lines: Sequence[str], above: Sequence[int], below: Sequence[int], indents: Sequence[int],
-                  shapes: Sequence[tuple], keys: Sequence[str] | None = None) -> np.ndarray:
-    """The full feature matrix (:data:`FEATURE_NAMES`) of a page's lines from their shapes.
+                  shapes: np.ndarray, keys: Sequence[str]) -> np.ndarray:
+    """The full feature matrix (:data:`FEATURE_NAMES`) of a page's lines from their shapes (:func:`page_shapes`)
+    and keys (:func:`~transforms.chrome.rules.line_key`).
 
     >>> lines, above, below, indents = page_lines("Home\\nThe bridge reopens on Monday, officials said.\\nShare")
-    >>> shapes = [line_shape(line, function=frozenset({"the", "on"})) for line in lines]
-    >>> page_features(lines, above, below, indents, shapes).shape == (3, len(FEATURE_NAMES))
-    True
+    >>> shapes = page_shapes(lines, function=frozenset({"the", "on"}))
+    >>> page_features(lines, above, below, indents, shapes, [line_key(line) for line in lines]).shape
+    (3, 111)
     """
     n = len(lines)
     shape = np.asarray(shapes, dtype=np.float32).reshape(n, len(SHAPE_NAMES))
     words = np.expm1(shape[:, 1])
     total = max(float(words.sum()), 1.0)
     index = np.arange(n, dtype=np.float32)
-    keys = keys if keys is not None else [line_key(line) for line in lines]
-    counts = Counter(keys)
-    seen: set[str] = set()
-    first = np.zeros(n, dtype=np.float32)
-    for i, key in enumerate(keys):
-        if key not in seen:
-            seen.add(key)
-            first[i] = 1.0
+    # each line's first occurrence on the page (an id per distinct key), how often the page has it
+    first_seen: dict[str, int] = {}
+    key_id = np.fromiter(map(first_seen.setdefault, keys, itertools.count()), dtype=np.int64, count=n)
+    first = (key_id == np.arange(n)).astype(np.float32)
+    repeats = np.bincount(key_id, minlength=n)[key_id] - 1
     # The longest run of sentence-like lines: the article's likely core; its share of the page's words.
     sentence = shape[:, SHAPE_NAMES.index("sentence_like")] > 0
-    run_words = np.zeros(n, dtype=np.float32)
-    start = 0
-    while start < n:
-        end = start
-        while end < n and sentence[end]:
-            end += 1
-        if end > start:
-            run_words[start:end] = words[start:end].sum() / total
-            start = end
-        else:
-            start += 1
+    run_id = np.cumsum(sentence & ~np.r_[False, sentence[:-1]])
+    run_words = np.where(sentence, np.bincount(run_id, weights=np.where(sentence, words, 0.0))[run_id] / total, 0.0)
     page = np.column_stack([
         index / max(n - 1, 1), np.log1p(index), np.log1p(n - 1 - index), np.full(n, math.log1p(n)),
         np.minimum(np.asarray(above, dtype=np.float32), 3), np.minimum(np.asarray(below, dtype=np.float32), 3),
         np.log1p(np.asarray(indents, dtype=np.float32)), words / total, (np.cumsum(words) - words) / total,
-        np.log1p(np.asarray([counts[key] - 1 for key in keys], dtype=np.float32)), first,
-        words / max(float(words.max()), 1.0), run_words,
+        np.log1p(repeats), first, words / max(float(words.max()), 1.0), run_words,
     ]).astype(np.float32)
     context = shape[:, _CONTEXT_INDEX]
     padded = np.full((n + 2 * CONTEXT, len(_CONTEXT_INDEX)), -1.0, dtype=np.float32)  # -1: no line there

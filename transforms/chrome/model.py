@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from transforms.chrome.features import (
-    FEATURE_NAMES, SHAPE_NAMES, FunctionWords, ShapeCache, no_function_words, page_features, page_lines,
+    FEATURE_NAMES, SHAPE_NAMES, FunctionWords, LineCache, no_function_words, page_features, page_lines, page_shapes,
 )
 from transforms.chrome.fields import date_from_line, names_from_byline
 from transforms.chrome.rules import ChromeLexicon, StrippedText, learnable_line
@@ -65,8 +65,9 @@ def smoothing_features(probabilities: np.ndarray, features: np.ndarray) -> np.nd
         low, high = np.clip(index - width, 0, n), np.clip(index + width + 1, 0, n)
         windows.append((cumulative[high] - cumulative[low]) / (high - low))
     # the strongest body line within 30 lines above and below: is this line inside the article's run?
-    max_before = np.array([body[max(i - 30, 0):i].max() if i else 0.0 for i in range(n)])
-    max_after = np.array([body[i + 1:i + 31].max() if i + 1 < n else 0.0 for i in range(n)])
+    padded_body = np.concatenate([np.zeros(30), body, np.zeros(30)])
+    window_max = np.lib.stride_tricks.sliding_window_view(padded_body, 30).max(axis=1)
+    max_before, max_after = window_max[:n], window_max[31:31 + n]
     words = np.expm1(features[:, 1]).astype(np.float64)
     mass = body * words
     total = max(mass.sum(), 1.0)
@@ -122,33 +123,31 @@ class LineModel:
 
 def strip_with_model(text: str, *, model: LineModel, lexicon: ChromeLexicon | None,
                      site_chrome: frozenset[str] = frozenset(), language: str | None = None,
-                     cache: ShapeCache | None = None) -> StrippedText:
+                     cache: LineCache | None = None) -> StrippedText:
     """Remove chrome from plain text with the line model; fill title, authors and date from its labels.
 
-    ``language`` is the page's language (ISO 639-1) for its function words; ``cache`` shares line shapes across
-    the texts of a batch. A text without line breaks is split into sentences first.
+    ``language`` is the page's language (ISO 639-1) for its function words; ``cache`` shares the lexicon's verdict
+    on line texts across the texts of a batch. A text without line breaks is split into sentences first.
     """
     text = segment_text(text)
     lines, above, below, indents = page_lines(text)
     n = len(lines)
     if not n:
         return StrippedText(body="", chrome=RemovedLines(), input_lines=0)
-    cache = cache if cache is not None else ShapeCache(model.function_words)
-    found = cache.lookup(lines, language=language, lexicon=lexicon)
-    shapes, keys, rules = zip(*found)
+    keys, rules, tails = (cache if cache is not None else LineCache()).describe(lines, lexicon)
+    shapes = page_shapes(lines, function=model.function_words(language), rules=rules, tails=tails)
     features = page_features(lines, above, below, indents, shapes, keys)
     probabilities = model.probabilities(features)
-    reasons: list[str | None] = []
+    body = (probabilities[:, BODY] >= model.body_threshold).tolist()
+    reasons: list[str | None] = list(rules)
     for i, line in enumerate(lines):
-        if rules[i]:
-            reasons.append(rules[i])
-        elif site_chrome and keys[i] in site_chrome and learnable_line(line):
-            reasons.append("site_repeat")
-        elif probabilities[i, BODY] >= model.body_threshold:
-            reasons.append(None)
-        else:
+        if reasons[i]:
+            continue
+        if site_chrome and keys[i] in site_chrome and learnable_line(line):
+            reasons[i] = "site_repeat"
+        elif not body[i]:
             label = int(np.argmax(probabilities[i, 1:])) + 1
-            reasons.append(f"model:{LABELS[label]}@{probabilities[i, label]:.1f}")
+            reasons[i] = f"model:{LABELS[label]}@{probabilities[i, label]:.1f}"
     return _assemble(lines, above, reasons, probabilities, model, language)
 
 

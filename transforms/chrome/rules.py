@@ -342,10 +342,33 @@ class ChromeLexicon:
         """
         if not texts:
             return []
+        return self.describe_lines(texts)[1]
+
+    def describe_lines(self, texts: list[str]) -> tuple[list[str], list[str | None], list[bool]]:
+        """Each line's key (:func:`line_key`), lexicon rule (:meth:`rule_for`) and tail flag (:meth:`tail_flags`),
+        from one scan of all the lines.
+
+        >>> lex = ChromeLexicon.from_rows([{"pattern": "advertisement", "match": "line", "rule": "ad"}],
+        ...                               [{"marker": "related articles", "match": "line"}])
+        >>> lex.describe_lines(["Advertisement", "Related Articles:", "Prose."])
+        (['advertisement', 'related articles', 'prose'], ['ad', None, None], [False, True, False])
+        """
+        if not texts:
+            return [], [], []
         view = _Document(list(texts))
         found = self._contains_rules(view)
         found.update(self._line_rules(view))  # a whole-line rule wins over a contains rule
-        return [self.exact.get(key) or found.get(i) for i, key in enumerate(_line_keys(view))]
+        keys = _line_keys(view)
+        rules = [self.exact.get(key) or found.get(i) for i, key in enumerate(keys)]
+        return keys, rules, list(map(self._is_tail_key, keys))
+
+    def _is_tail_key(self, key: str) -> bool:
+        if key in self.tail_markers:
+            return key.count(" ") < 6
+        if key.partition(" ")[0] not in self.tail_first_words:  # (the cheap test first: most lines stop here)
+            return False
+        words = key.split()
+        return len(words) <= 6 and any(" ".join(words[:k]) in self.tail_prefixes for k in range(1, len(words)))
 
     def tail_flags(self, texts: list[str]) -> list[bool]:
         """Whether each line is a tail marker ("Related articles", "More on TOPIC"): the article ends above it.
@@ -355,13 +378,7 @@ class ChromeLexicon:
         >>> lex.tail_flags(["Related articles", "More on Ukraine", "More than that, she said."])
         [True, True, False]
         """
-        flags = []
-        for text in texts:
-            key = line_key(text)
-            words = key.split()
-            flags.append(len(words) <= 6 and (key in self.tail_markers or any(
-                " ".join(words[:k]) in self.tail_prefixes for k in range(1, len(words)))))
-        return flags
+        return [self._is_tail_key(line_key(text)) for text in texts]
 
     def residue_regexes(self) -> list[str]:
         r"""Patterns for chrome that must never remain in a cleaned body, for a check over whole bodies.

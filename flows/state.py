@@ -238,7 +238,14 @@ def _deltas(store: Store) -> list[tuple[str, str]]:
 
 
 def settle(store: Store) -> bool:
-    """Fold what killed runs left as deltas (a run with nothing new does this). Returns whether there was any."""
+    """Fold what killed runs left as deltas (a run with nothing new does this). Returns whether there was any.
+
+    Without a delta or a legacy file to fold, the base is not read: at a few hundred sites it is tens of
+    megabytes of JSON, which a run with nothing new would parse (and compress again) for nothing.
+    """
+    if not _deltas(store) and (store.exists(store.path(*SITE_LINES_DIR, BASE_FILE))
+                               or not store.exists(store.path("state", LEGACY_FILE))):
+        return False
     state = SiteLineCounts.load(store)
     if not state.deltas and not state.stale:
         return False

@@ -111,6 +111,22 @@ def test_site_line_deltas_a_killed_fold_left_never_count_twice(tmp_path, monkeyp
     assert [p.name for p in (tmp_path / "/".join(SITE_LINES_DIR)).iterdir()] == ["base.json"]
 
 
+def test_settle_folds_site_line_deltas_and_leaves_the_base_unread_without_any(tmp_path):
+    from flows.state import BASE_FILE, settle
+
+    store = Store.open(str(tmp_path))
+    counts = SiteLineCounts.load(store)
+    commit = store.begin("r1-00000")
+    counts.committed(commit, counts.stage(commit, {"a.example": Counter({"": 1, "menu": 1})}))
+    commit.publish()  # a run killed after this commit: its delta waits to be folded
+    assert settle(store) is True
+    assert [p.name for p in (tmp_path / "/".join(SITE_LINES_DIR)).iterdir()] == [BASE_FILE]
+    assert SiteLineCounts.load(store).documents("a.example") == 1
+    # Nothing to fold: a rerun with nothing new does not parse the base (tens of MB at a few hundred sites).
+    (tmp_path / "/".join(SITE_LINES_DIR) / BASE_FILE).write_text("not JSON: must not be read")
+    assert settle(store) is False
+
+
 @pytest.fixture(scope="module")
 def sample_rows():
     from flows.seeds import load_references

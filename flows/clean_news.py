@@ -551,7 +551,7 @@ def _record_idle_run(store: Store, summary: dict) -> dict:
     summary = {**summary, "reconciliation": reporting.reconcile(summary, {"articles_rows": 0, "quarantine_rows": 0}),
                "reports": {"summary": path, "data_docs": store.path("reports", "data_docs", "index.html")}}
     store.write_bytes(json.dumps(summary, indent=2, ensure_ascii=False).encode("utf-8"), path)
-    reporting.write_runs_index(store)
+    reporting.write_runs_index(store, latest=summary)
     return summary
 
 

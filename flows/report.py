@@ -457,31 +457,68 @@ def publish_report(store: Store, summary: dict, rules: list[dict], *, replaced_b
     _write_text(store, f"{stem}.html", report_html(summary, facts, charts(facts), rules))
     _write_text(store, f"{stem}.json", json.dumps(summary, indent=2, ensure_ascii=False, default=str))
     _write_text(store, f"{stem}.md", summary_markdown(summary))
-    write_runs_index(store)
+    write_runs_index(store, latest=summary)
     return summary
 
 
-def write_runs_index(store: Store) -> None:
-    """reports/index.html from every run's JSON summary."""
-    runs = []
-    for summary in _stored_summaries(store).values():
-        # a run that found nothing new has only its JSON summary
-        report = f"run-{summary['run_id']}.{'html' if 'html' in summary.get('reports', {}) else 'json'}"
-        runs.append({"run_id": summary["run_id"], "report": report, "read": summary["read"],
-                     "written": summary["written"], "quarantined": summary["quarantined"],
-                     "ok": summary.get("reconciliation", {}).get("ok", False)})
-    runs.sort(key=lambda r: r["run_id"], reverse=True)
+# reports/.runs-index.json: each run summary's row of the runs index, with the summary file's size and
+# modification time, so that a run reads only the summaries that are new or were rewritten. Reading every
+# summary took 0.46 s at 5,000 runs (half a year of hourly runs; loaded machine), more with every run, on top
+# of a rerun with nothing new. A cache only: missing or unreadable, it is rebuilt from the summaries.
+RUNS_INDEX_CACHE = ".runs-index.json"
+
+
+def write_runs_index(store: Store, latest: dict | None = None) -> None:
+    """reports/index.html from every run's JSON summary; ``latest`` is a summary just written (its row is taken
+    from it, whatever the file's time stamp says)."""
+    cache_path = store.path(REPORTS, RUNS_INDEX_CACHE)
+    cached = _read_runs_cache(store, cache_path)
+    entries = {}
+    for info in _summary_files(store):
+        stamp = [info.size, info.mtime_ns]
+        entry = cached.get(info.base_name)
+        if latest is not None and info.base_name == f"run-{latest['run_id']}.json":
+            entry = {"file": stamp, "row": _index_row(latest)}
+        elif entry is None or entry.get("file") != stamp:
+            entry = {"file": stamp, "row": _index_row(_read_summary(store, info.path))}
+        entries[info.base_name] = entry
+    _write_text(store, cache_path, json.dumps(entries, ensure_ascii=False))
+    runs = sorted((entry["row"] for entry in entries.values()), key=lambda r: r["run_id"], reverse=True)
     _write_text(store, store.path(REPORTS, "index.html"), index_html(runs))
 
 
-def _stored_summaries(store: Store) -> dict[str, dict]:
+def _index_row(summary: dict) -> dict:
+    # a run that found nothing new has only its JSON summary
+    report = f"run-{summary['run_id']}.{'html' if 'html' in summary.get('reports', {}) else 'json'}"
+    return {"run_id": summary["run_id"], "report": report, "read": summary["read"], "written": summary["written"],
+            "quarantined": summary["quarantined"], "ok": summary.get("reconciliation", {}).get("ok", False)}
+
+
+def _read_runs_cache(store: Store, path: str) -> dict:
+    try:
+        with store.filesystem.open_input_stream(path) as handle:
+            cached = json.loads(handle.read().decode("utf-8"))
+        return cached if isinstance(cached, dict) else {}
+    except (OSError, ValueError):  # missing (the first run), or damaged: rebuilt from the summaries
+        return {}
+
+
+def _summary_files(store: Store) -> list:
     selector = pafs.FileSelector(store.path(REPORTS), allow_not_found=True)
+    return [info for info in store.filesystem.get_file_info(selector) if info.type == pafs.FileType.File
+            and info.base_name.startswith("run-") and info.base_name.endswith(".json")]
+
+
+def _read_summary(store: Store, path: str) -> dict:
+    with store.filesystem.open_input_stream(path) as handle:
+        return json.loads(handle.read().decode("utf-8"))
+
+
+def _stored_summaries(store: Store) -> dict[str, dict]:
     found = {}
-    for info in store.filesystem.get_file_info(selector):
-        if info.base_name.startswith("run-") and info.base_name.endswith(".json"):
-            with store.filesystem.open_input_stream(info.path) as handle:
-                summary = json.loads(handle.read().decode("utf-8"))
-            found[summary["run_id"]] = summary
+    for info in _summary_files(store):
+        summary = _read_summary(store, info.path)
+        found[summary["run_id"]] = summary
     return found
 
 

@@ -1,7 +1,8 @@
 """Site chrome learned by the flow: counted before cleaning while a site is new, while cleaning once it is established."""
 from __future__ import annotations
 
-from flows.clean_news import ESTABLISHED_SITE_DOCS, clean_news
+from flows.chrome_learning import ESTABLISHED_SITE_DOCS
+from flows.clean_news import clean_news
 from flows.state import DOCUMENTS_KEY, SiteLineCounts
 from flows.store import Store
 from tests.conftest import read_table, write_corpus

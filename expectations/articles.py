@@ -473,14 +473,31 @@ def not_checked(inputs: SuiteInputs) -> list[str]:
     return missing + [f"{name}: assigned after validation (story clustering)" for name in ASSIGNED_AFTER_VALIDATION]
 
 
+@dataclass(frozen=True)
+class Verdict:
+    """The suite's verdict on one article: the critical rules it failed (it goes to quarantine with their names)
+    and the warning rules it failed (it is written, with their names in ``warnings``)."""
+
+    critical: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def passed(self) -> bool:
+        return not self.critical
+
+
 @dataclass
 class SuiteResult:
-    """Per-row failures of one validation run."""
+    """One validation run: a verdict per row (:attr:`verdicts`, in the rows' order), failures per rule.
+
+    ``critical`` and ``warnings`` hold the failures by row label, as GX reports them.
+    """
 
     critical: dict[int, list[str]] = field(default_factory=dict)
     warnings: dict[int, list[str]] = field(default_factory=dict)
     rule_failures: dict[str, int] = field(default_factory=dict)
     success: bool = True
+    rows: int = 0  # rows validated, labelled 0..rows-1
 
     def add(self, name: str, severity: str, rows: Iterable) -> None:
         """Rows (labels) that failed the rule ``name``."""
@@ -489,6 +506,17 @@ class SuiteResult:
         for label in labels:
             target.setdefault(label, []).append(name)
         self.rule_failures[name] = self.rule_failures.get(name, 0) + len(labels)
+
+    @property
+    def verdicts(self) -> list[Verdict]:
+        """One verdict per row validated, in order.
+
+        >>> result = SuiteResult(rows=2)
+        >>> result.add("body_length", CRITICAL, [1]); result.add("title_present", WARNING, [0, 1])
+        >>> result.verdicts
+        [Verdict(critical=(), warnings=('title_present',)), Verdict(critical=('body_length',), warnings=('title_present',))]
+        """
+        return [Verdict(tuple(self.critical.get(row, ())), tuple(self.warnings.get(row, ()))) for row in range(self.rows)]
 
 
 # Names inside the GX project (see ArticleValidator).
@@ -546,7 +574,7 @@ class ArticleValidator:
 
     def validate(self, frame: pd.DataFrame, *, run_name: str | None = None) -> SuiteResult:
         """Run the Checkpoint on ``frame`` (its result is stored under ``run_name``) and the Python checks."""
-        outcome = SuiteResult()
+        outcome = SuiteResult(rows=len(frame))
         if frame.empty:
             return outcome
         self.rows_validated += len(frame)
@@ -576,6 +604,10 @@ class ArticleValidator:
                     outcome.success = False
                     outcome.add(f"suite_error:{rule.name}", CRITICAL, broken)
         return outcome
+
+    def validate_rows(self, rows: Sequence[dict], *, run_name: str | None = None) -> SuiteResult:
+        """:meth:`validate` on articles-table rows (see :func:`validation_frame`); a verdict per row, in order."""
+        return self.validate(validation_frame(rows), run_name=run_name)
 
     def build_docs(self, *, everything: bool = False) -> str | None:
         """Render the suite and this validator's validation results as Data Docs and update their index;

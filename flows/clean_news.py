@@ -97,19 +97,18 @@ def clean_batch(docs: "Opaque", sites: "Opaque", refs: "Opaque", options: CleanO
 
 @task(name="validate", **_TASK)
 def validate_batch(articles: list[Article], validator: "LazyValidator", ingested_at: datetime, run_id: str):
-    """Rows failing a critical expectation go to quarantine with the names of what they failed."""
-    from expectations.articles import validation_frame
-
+    """Articles failing a critical expectation go to quarantine with the names of what they failed; the others
+    become articles-table rows with the names of the warnings they failed."""
     candidates = [a for a in articles if not a.quarantined]
     rows = [article_row(a, ingested_at=ingested_at, run_id=run_id) for a in candidates]
-    outcome = validator.validate(validation_frame(rows), run_name=run_id) if rows else None
+    outcome = validator.validate_rows(rows, run_name=run_id) if rows else None
     good, bad = [], [a for a in articles if a.quarantined]
-    for index, (article, row) in enumerate(zip(candidates, rows)):
-        if index in outcome.critical:
-            bad.append(replace(article, quarantine_stage="validate", quarantine_reasons=tuple(outcome.critical[index])))
-        else:
-            row["warnings"] = outcome.warnings.get(index, [])
+    for article, row, verdict in zip(candidates, rows, outcome.verdicts if outcome else ()):
+        if verdict.passed:
+            row["warnings"] = list(verdict.warnings)
             good.append(row)
+        else:
+            bad.append(replace(article, quarantine_stage="validate", quarantine_reasons=verdict.critical))
     failures = outcome.rule_failures if outcome else {}
     return good, [quarantine_row(a, ingested_at=ingested_at, run_id=run_id) for a in bad], failures
 

@@ -391,29 +391,10 @@ def index_html(runs: list[dict]) -> str:
 
 # --- writing -----------------------------------------------------------------------------------
 
-def _rule_table(validator) -> list[dict]:
-    inner = getattr(validator, "_validator", None) or validator  # the flow's LazyValidator wraps the real one
-    rules = getattr(inner, "rules", None)
-    if not rules:
-        from expectations.articles import build_rules
-
-        rules = {r.name: r for r in build_rules(getattr(validator, "inputs"))} if hasattr(validator, "inputs") else {}
-    return rule_rows(rules.values())
-
-
 def rule_rows(rules) -> list[dict]:
     """The suite's rules as the report lists them: name, severity, fields and what checks each."""
     return [{"name": r.name, "severity": r.severity, "fields": list(r.fields), "checked_by": r.checked_by}
             for r in rules]
-
-
-def _not_checked(validator) -> list[str]:
-    inputs = getattr(validator, "inputs", None)
-    if inputs is None:
-        return list(getattr(getattr(validator, "_validator", None), "not_checked", []))
-    from expectations.articles import not_checked  # here, not at the top: it imports pandas (0.35 s)
-
-    return not_checked(inputs)
 
 
 def _build_data_docs(store: Store, validator) -> str:
@@ -548,11 +529,14 @@ def publish_artifacts(summary: dict) -> None:
 
 
 def write_run_report(store: Store, summary: dict, validator) -> dict:
-    """Data Docs, the HTML/JSON/Markdown run report and Prefect artifacts; return the summary with report paths."""
+    """Data Docs, the HTML/JSON/Markdown run report and Prefect artifacts; return the summary with report paths.
+
+    ``validator``: the run's :class:`flows.validation.LazyValidator` or an ``ArticleValidator`` (both give
+    ``rules``, ``not_checked`` and ``build_docs``)."""
     store.filesystem.create_dir(store.path(REPORTS), recursive=True)
     _build_data_docs(store, validator)
-    summary = {**summary, "not_checked": _not_checked(validator)}
-    summary = publish_report(store, summary, _rule_table(validator))
+    summary = {**summary, "not_checked": list(validator.not_checked)}
+    summary = publish_report(store, summary, rule_rows(validator.rules.values()))
     publish_artifacts(summary)
     return summary
 

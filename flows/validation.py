@@ -53,6 +53,22 @@ class LazyValidator:
     def validate(self, frame, *, run_name: str | None = None):
         return self._ready().validate(frame, run_name=run_name)
 
+    def validate_rows(self, rows, *, run_name: str | None = None):
+        """A verdict per articles-table row (:meth:`ArticleValidator.validate_rows`)."""
+        return self._ready().validate_rows(rows, run_name=run_name)
+
+    @property
+    def rules(self) -> dict:
+        """The suite's rules by name, as the run report lists them."""
+        return self._ready().rules
+
+    @property
+    def not_checked(self) -> list[str]:
+        """What the suite cannot check with this run's seeds, one line each (see ``expectations.articles``)."""
+        from expectations.articles import not_checked  # here, not at the top: it imports pandas (0.35 s)
+
+        return not_checked(self.inputs)
+
     def build_docs(self) -> None:
         """Data Docs with this run's validation results (and the suite page even when nothing was validated)."""
         self._ready().build_docs()

@@ -171,3 +171,14 @@ def test_a_python_check_that_raises_quarantines_that_row_only(validator):
     assert result.critical.get(1) == ["suite_error:authors_not_times", "suite_error:authors_not_staff",
                                       "suite_error:authors_not_site_name", "suite_error:author_length"]
     assert 0 not in result.critical
+
+
+def test_validate_rows_gives_one_verdict_per_row_in_order(validator):
+    """The flow zips articles with verdicts: one per row, in the rows' order, the clean ones included."""
+    rows = [good_row(0), {**good_row(1), "published": dt.date(1989, 12, 31)}, {**good_row(2), "title": None}, good_row(3)]
+    verdicts = validator.validate_rows(rows).verdicts
+    assert len(verdicts) == 4
+    assert verdicts[0].passed and verdicts[0].warnings == () and verdicts[3].passed
+    assert not verdicts[1].passed and verdicts[1].critical == ("published_in_range",)
+    assert verdicts[2].passed and verdicts[2].warnings == ("title_present",)
+    assert validator.validate_rows([]).verdicts == []

@@ -340,8 +340,22 @@ def _site_config(docs_dir: str) -> dict:
 
 
 def _run_identifier(run_name: str | None):
+    """GX's id of a validation run: our run id as its name, and a run time given explicitly.
+
+    Without ``run_time`` GX parses the *name* with dateutil, which reads a run id such as
+    ``20261207T154048Z-6380ad`` as a time with a UTC offset of -63:80 and fails the commit with "offset must be a
+    timedelta strictly between ...". The time is the run's start, read from the run id, so every result of one
+    run sorts together; a name that is not a run id gets the current time.
+
+    >>> _run_identifier("20261207T154048Z-6380ad").to_tuple()
+    ('20261207T154048Z-6380ad', '20261207T154048.000000Z')
+    """
     if not run_name:
         return None
     from great_expectations.core.run_identifier import RunIdentifier
 
-    return RunIdentifier(run_name=run_name)
+    try:
+        run_time = dt.datetime.strptime(run_name[:16], "%Y%m%dT%H%M%SZ").replace(tzinfo=dt.timezone.utc)
+    except ValueError:
+        run_time = dt.datetime.now(dt.timezone.utc)
+    return RunIdentifier(run_name=run_name, run_time=run_time)

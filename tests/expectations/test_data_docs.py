@@ -78,6 +78,21 @@ def test_the_project_is_reused_not_created_again(two_runs, tmp_path):
     assert list(validator.context.get_config().data_docs_sites) == ["newsclean"]  # GX's default site dropped
 
 
+@pytest.mark.parametrize("run_id", ["20261207T154048Z-6380ad", "20261207T154048Z-0130ff", "not-a-run-id"])
+def test_any_run_id_is_a_valid_gx_run_name(tmp_path, run_id):
+    """GX reads a run name it is not given a time for as a date: ``...Z-6380ad`` became a UTC offset of -63:80 and
+    failed the commit (seen in a full test run, about one run in ten). The run's start time is passed instead."""
+    from expectations.articles import ArticleValidator, SuiteInputs, validation_frame
+    from tests.expectations.test_articles_suite import good_row
+
+    validator = ArticleValidator(SuiteInputs(), docs_dir=str(tmp_path / "docs"), project_root=str(tmp_path))
+    assert validator.validate(validation_frame([good_row(0)]), run_name=run_id).critical == {}
+    stored = list((tmp_path / "gx" / "uncommitted" / "validations" / "articles" / run_id).glob("*/*.json"))
+    assert len(stored) == 1
+    if run_id[0].isdigit():  # stored under the run's start time (``...Z-0130ff`` was read as 13:48 at offset +01:30)
+        assert stored[0].parent.name.startswith("20261207T154048")
+
+
 @pytest.mark.parametrize("removed", [("reports",), ("reports", "gx")], ids=["docs", "docs-and-project"])
 def test_report_rebuilds_data_docs_from_the_project_or_the_stored_rows(two_runs, tmp_path, removed):
     """`newsclean report`: from the stored validation results; with gx/ gone, by validating the stored rows."""

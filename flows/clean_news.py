@@ -43,6 +43,7 @@ from flows.sources import MAX_DOCUMENT_BYTES, InputFile, discover
 from flows.state import BatchSites, SiteLineCounts
 from flows.state import settle as settle_site_lines
 from flows.store import ARTICLES, QUARANTINE, Store, article_row, publish_staged, quarantine_row, recover, staging_store
+from flows.story_files import has_unfolded_deltas
 from flows.totals import RunTotals
 from flows.validation import LazyValidator, suite_inputs
 from flows.workers import DEFAULT_DOC_TIMEOUT, leased_pool
@@ -213,10 +214,7 @@ def clean_news(sources: list[str], out: str = "data", seeds: str | None = None,
                                 totals=totals, run_id=run_id, ingested_at=ingested_at)
             _process(todo, stages, commit_size=batch_size, in_flight=in_flight, max_document_bytes=max_document_bytes)
         elif not full:  # nothing new: still finish the story index and counts a killed run committed
-            from flows.story_files import settle as settle_stories
-
-            recovered += ["rewrote the stories table from the committed story index"] if settle_stories(root) else []
-            recovered += ["folded the committed site line counts"] if settle_site_lines(root) else []
+            recovered += _settle_killed_runs(root)
         if full:
             publish_staged(root, store)
             ledger = Ledger.load(root)
@@ -230,6 +228,22 @@ def clean_news(sources: list[str], out: str = "data", seeds: str | None = None,
         if not todo:  # nothing new: a one-line record, not a report build (that imports GX, about 3 s)
             return _record_idle_run(root, summary)
         return report_run(root, summary, quote(validator))
+
+
+def _settle_killed_runs(root: Store) -> list[str]:
+    """The story index and site line counts a killed run committed, folded; what was done, one line each.
+
+    The story code (numpy, scipy) is imported only when there is something to fold.
+    """
+    done = []
+    if has_unfolded_deltas(root):
+        from flows.stories import StorySession
+
+        StorySession(root).finish()
+        done.append("rewrote the stories table from the committed story index")
+    if settle_site_lines(root):
+        done.append("folded the committed site line counts")
+    return done
 
 
 def _files_to_read(sources: list[str], ledger: Ledger, run_id: str) -> tuple[list[InputFile], RunTotals]:

@@ -79,6 +79,17 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"newsclean {version()}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
+    _add_run_command(commands)
+    _add_deploy_command(commands)
+    _add_serve_command(commands)
+    _add_report_command(commands)
+    _add_server_command(commands)
+    _add_aliases_command(commands)
+    return parser
+
+
+def _add_run_command(commands) -> None:
+    """`newsclean run SOURCE... [--out DIR]`: the flow, once, now."""
     run = commands.add_parser(
         "run", help="run the clean-news flow over files and folders",
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -110,6 +121,9 @@ def build_parser() -> argparse.ArgumentParser:
                           "with --dask-address, else 2)")
     _add_verbose(run)
 
+
+def _add_deploy_command(commands) -> None:
+    """`newsclean deploy SOURCE... --out DIR --cron EXPR`: a scheduled deployment."""
     deploy = commands.add_parser(
         "deploy", help="register a scheduled clean-news deployment on the Prefect API",
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -128,6 +142,9 @@ def build_parser() -> argparse.ArgumentParser:
                              "this command and runs no scheduler: nothing will be scheduled (for trying deploy out)")
     _add_run_options(deploy)
 
+
+def _add_serve_command(commands) -> None:
+    """`newsclean serve [NAME...]`: run the registered deployments on their schedules."""
     serve = commands.add_parser("serve", help="run registered deployments on their schedules (blocks)",
                                 description="Read the clean-news deployments registered with `newsclean deploy` "
                                             "from the Prefect API and run them on schedule until interrupted.")
@@ -135,6 +152,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--once", action="store_true",
                        help="start the runs that are due now, wait for them and exit (for an external scheduler)")
 
+
+def _add_report_command(commands) -> None:
+    """`newsclean report DIR`: rebuild the reports of an output folder."""
     report = commands.add_parser("report", help="rebuild the reports of an output folder",
                                  description="Rebuild DIR/reports (every run's report, the runs index and the Data "
                                              "Docs) from the stored tables, validating each run's rows again with "
@@ -142,6 +162,9 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("out", metavar="DIR", help="output folder of earlier runs, or s3:// URI")
     report.add_argument("--seeds", default=None, metavar="DIR", help=SEEDS_HELP)
 
+
+def _add_server_command(commands) -> None:
+    """`newsclean server start|stop|status`: the local Prefect server."""
     server = commands.add_parser(
         "server", help="the local Prefect server that `run` starts when PREFECT_API_URL is not set",
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -153,6 +176,9 @@ def build_parser() -> argparse.ArgumentParser:
     server.add_argument("action", choices=("start", "stop", "status"),
                         help="start it now (prints the UI address), stop it, or say whether it runs")
 
+
+def _add_aliases_command(commands) -> None:
+    """`newsclean aliases suggest SOURCE...`: candidate alias rows."""
     aliases = commands.add_parser("aliases", help="work with the alias table")
     alias_commands = aliases.add_subparsers(dest="alias_command", required=True, metavar="ACTION")
     suggest = alias_commands.add_parser("suggest", help="propose alias rows for name variants found in a corpus",
@@ -161,7 +187,6 @@ def build_parser() -> argparse.ArgumentParser:
     suggest.add_argument("sources", nargs="+", metavar="SOURCE", help="input file or folder, as for run")
     suggest.add_argument("--seeds", default=None, metavar="DIR", help=SEEDS_HELP)
     suggest.add_argument("--limit", type=int, default=50, metavar="N", help="rows to print at most (default: 50)")
-    return parser
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -332,54 +357,19 @@ def _run(args: argparse.Namespace) -> int:
 
 def _run_flow(args: argparse.Namespace) -> int:
     from flows.lock import OutputLocked
-    from flows.seeds import SeedError, load_references, seed_warnings
+    from flows.seeds import SeedError
 
     if getattr(args, "text_stripper", None):  # the flow and its worker processes read it from the environment
         from flows.seeds import STRIPPER_ENV
         os.environ[STRIPPER_ENV] = args.text_stripper
-    # A broken seeds table, a bad --out or a busy output is named at once, not after Prefect's start-up and
-    # its traceback of the failed flow run.
-    try:  # before the --out check, which creates the output folder
-        load_references(args.seeds)
-        seed_warnings_found = seed_warnings(args.seeds)
-    except SeedError as error:
-        print(f"newsclean: {error}", file=sys.stderr)
-        return 2
-    problem = output_problem(args.out)
-    if problem:
-        print(f"newsclean: {problem}", file=sys.stderr)
-        return 2
-    for message in seed_warnings_found:
-        print(f"newsclean: warning: {message}", file=sys.stderr)
-    if not args.wait:
-        from flows.lock import current_holder, locked_message
-        from flows.store import Store
+    refused = _refused_before_start(args)
+    if refused is not None:
+        return refused
+    from flows.server import ServerError
 
-        store = Store.open(args.out)
-        try:
-            holder = current_holder(store)
-        except ValueError as error:  # LockError: the lock file or folder is unsafe
-            print(f"newsclean: {error}", file=sys.stderr)
-            return 2
-        if holder is not None:
-            print(f"newsclean: {locked_message(store, holder)}", file=sys.stderr)
-            return EXIT_LOCKED
-    from prefect import tags
-
-    from flows.clean_news import clean_news, run_tags
-    from flows.engine import command_run_settings
-    from flows.server import ServerError, prefect_api
-
-    flow_fn, params = clean_news, _flow_parameters(args)
-    if args.task_runner == "dask":
-        flow_fn, params = _with_dask(args, params)
-    elif args.in_flight:
-        params["in_flight"] = args.in_flight
+    flow_fn, params = _flow_and_parameters(args)
     try:
-        with prefect_api(announce=lambda message: print(f"newsclean: {message}", file=sys.stderr)), \
-                tags(*run_tags(args.out)), command_run_settings():
-            summary = flow_fn(sources=args.sources, out=args.out, full=args.full, wait=args.wait, **params)
-            summary = {**summary, "ui": _ui_url(summary)}
+        summary = _run_clean_news(args, flow_fn, params)
     except ServerError as error:
         print(f"newsclean: {error}; or set PREFECT_API_URL to a running Prefect server", file=sys.stderr)
         return 1
@@ -401,6 +391,72 @@ def _run_flow(args: argparse.Namespace) -> int:
     summary = {**summary, "seconds": round(time.monotonic() - STARTED, 2)}
     print(format_summary(summary))
     return 0
+
+
+def _refused_before_start(args: argparse.Namespace) -> int | None:
+    """The exit code when the run cannot start (seeds, --out, a busy output), its reason printed; else None.
+
+    A broken seeds table, a bad --out or a busy output is named at once, not after Prefect's start-up and
+    its traceback of the failed flow run.
+    """
+    from flows.seeds import SeedError, load_references, seed_warnings
+
+    try:  # before the --out check, which creates the output folder
+        load_references(args.seeds)
+        seed_warnings_found = seed_warnings(args.seeds)
+    except SeedError as error:
+        print(f"newsclean: {error}", file=sys.stderr)
+        return 2
+    problem = output_problem(args.out)
+    if problem:
+        print(f"newsclean: {problem}", file=sys.stderr)
+        return 2
+    for message in seed_warnings_found:
+        print(f"newsclean: warning: {message}", file=sys.stderr)
+    return None if args.wait else _output_busy(args.out)
+
+
+def _output_busy(out: str) -> int | None:
+    """EXIT_LOCKED (2 for an unsafe lock) when another run holds ``out``, with its holder printed; else None."""
+    from flows.lock import current_holder, locked_message
+    from flows.store import Store
+
+    store = Store.open(out)
+    try:
+        holder = current_holder(store)
+    except ValueError as error:  # LockError: the lock file or folder is unsafe
+        print(f"newsclean: {error}", file=sys.stderr)
+        return 2
+    if holder is None:
+        return None
+    print(f"newsclean: {locked_message(store, holder)}", file=sys.stderr)
+    return EXIT_LOCKED
+
+
+def _flow_and_parameters(args: argparse.Namespace):
+    """The clean-news flow (with Dask's task runner for --task-runner dask) and its parameters from ``args``."""
+    from flows.clean_news import clean_news
+
+    flow_fn, params = clean_news, _flow_parameters(args)
+    if args.task_runner == "dask":
+        flow_fn, params = _with_dask(args, params)
+    elif args.in_flight:
+        params["in_flight"] = args.in_flight
+    return flow_fn, params
+
+
+def _run_clean_news(args: argparse.Namespace, flow_fn, params: dict) -> dict:
+    """The flow run itself, on the Prefect API in use (a local server started if needed); its summary."""
+    from prefect import tags
+
+    from flows.clean_news import run_tags
+    from flows.engine import command_run_settings
+    from flows.server import prefect_api
+
+    with prefect_api(announce=lambda message: print(f"newsclean: {message}", file=sys.stderr)), \
+            tags(*run_tags(args.out)), command_run_settings():
+        summary = flow_fn(sources=args.sources, out=args.out, full=args.full, wait=args.wait, **params)
+        return {**summary, "ui": _ui_url(summary)}
 
 
 def _ui_url(summary: dict) -> str | None:

@@ -66,15 +66,44 @@ def check_output(out: str, sources: list[str], *, killed: bool = False) -> list[
 
 def _check(out: str, sources: list[str], *, killed: bool) -> list[str]:
     store = Store.open(out)
-    problems: list[str] = []
     articles = _table(store, ARTICLES, ["doc_id", "source_uri", "story_id"])
     quarantine = _table(store, QUARANTINE, ["doc_id", "source_uri"])
     index = load_index(store)
     copies = index.ledger
     article_ids = set(articles["doc_id"])
+    problems = _stored_once(articles, quarantine, copies, article_ids)
+    places = _places(articles, quarantine, copies)
+    for (uri, doc_id), where in places.items():
+        if len(where) > 1:
+            problems.append(f"{uri} ({doc_id}) is accounted for {len(where)} times: {', '.join(where)}")
+    known_ids = set(articles["doc_id"] + quarantine["doc_id"]) | {copy["doc_id"] for copy in copies}
+    ledger = Ledger.load(store)
+    files = discover(sources)
+    cwd = os.getcwd()
+    problems += _ledger_accounts_for_inputs(ledger, files, cwd, places, known_ids, killed=killed)
 
-    stored_ids = articles["doc_id"] + quarantine["doc_id"]
-    for doc_id, n in Counter(stored_ids).items():
+    indexed = Counter(index.doc_ids)
+    if set(indexed) != article_ids or any(n > 1 for n in indexed.values()):
+        lost = sorted(article_ids - set(indexed))
+        extra = sorted(set(indexed) - article_ids)
+        problems.append(f"story index vs articles: {len(lost)} articles not indexed, {len(extra)} indexed but not "
+                        f"stored, {sum(n > 1 for n in indexed.values())} indexed twice")
+
+    if not killed:
+        problems += _check_stories(store, articles, len(copies))
+        problems += _leftovers(store)
+        for item in files:
+            entry = ledger.entries.get(ledger_key(item, cwd))
+            if entry is not None and item.problem is None and entry[16:] and \
+                    entry[16:].hex() != file_sha256(item.path):
+                problems.append(f"{item.location}: the ledger's SHA-256 differs from the file's")
+    return problems
+
+
+def _stored_once(articles: dict, quarantine: dict, copies, article_ids: set[str]) -> list[str]:
+    """Each doc_id in one table row at most; an exact copy is no article itself and names a stored one."""
+    problems = []
+    for doc_id, n in Counter(articles["doc_id"] + quarantine["doc_id"]).items():
         if n > 1:
             problems.append(f"doc_id {doc_id} stored {n} times")
     for copy in copies:
@@ -82,22 +111,25 @@ def _check(out: str, sources: list[str], *, killed: bool) -> list[str]:
             problems.append(f"exact copy {copy['doc_id']} ({copy['source_uri']}) is stored as an article too")
         if copy["duplicate_of"] not in article_ids:
             problems.append(f"exact copy {copy['source_uri']} names {copy['duplicate_of']}, which is not stored")
+    return problems
 
-    # (source_uri, doc_id) -> where it is, once per table row
+
+def _places(articles: dict, quarantine: dict, copies) -> dict[tuple[str, str], list[str]]:
+    """(source_uri, doc_id) -> where it is, once per table row and per exact copy."""
     places: dict[tuple[str, str], list[str]] = {}
     for table, rows in (("articles", articles), ("quarantine", quarantine)):
         for doc_id, uri in zip(rows["doc_id"], rows["source_uri"]):
             places.setdefault((uri, doc_id), []).append(table)
     for copy in copies:
         places.setdefault((copy["source_uri"], copy["doc_id"]), []).append("exact copies")
-    for (uri, doc_id), where in places.items():
-        if len(where) > 1:
-            problems.append(f"{uri} ({doc_id}) is accounted for {len(where)} times: {', '.join(where)}")
-    known_ids = set(stored_ids) | {copy["doc_id"] for copy in copies}
+    return places
 
-    ledger = Ledger.load(store)
-    files = discover(sources)
-    cwd = os.getcwd()
+
+def _ledger_accounts_for_inputs(ledger: Ledger, files: list, cwd: str, places: dict, known_ids: set[str], *,
+                                killed: bool) -> list[str]:
+    """Every input in the ledger (after a finished run) with its documents stored somewhere; every stored
+    document's input in the ledger (no half-visible commit)."""
+    problems = []
     by_key = {ledger_key(item, cwd): item for item in files}
     ledger_uris = set()
     for item in files:
@@ -118,22 +150,6 @@ def _check(out: str, sources: list[str], *, killed: bool) -> list[str]:
     for uri, _ in places:
         if uri.split("#", 1)[0] not in ledger_uris:
             problems.append(f"{uri} is stored but its input is not in the ledger (a half-visible commit)")
-
-    indexed = Counter(index.doc_ids)
-    if set(indexed) != article_ids or any(n > 1 for n in indexed.values()):
-        lost = sorted(article_ids - set(indexed))
-        extra = sorted(set(indexed) - article_ids)
-        problems.append(f"story index vs articles: {len(lost)} articles not indexed, {len(extra)} indexed but not "
-                        f"stored, {sum(n > 1 for n in indexed.values())} indexed twice")
-
-    if not killed:
-        problems += _check_stories(store, articles, len(copies))
-        problems += _leftovers(store)
-        for item in files:
-            entry = ledger.entries.get(ledger_key(item, cwd))
-            if entry is not None and item.problem is None and entry[16:] and \
-                    entry[16:].hex() != file_sha256(item.path):
-                problems.append(f"{item.location}: the ledger's SHA-256 differs from the file's")
     return problems
 
 

@@ -2,7 +2,7 @@
 it has not folded yet.
 
 Apart from :mod:`flows.stories` so that a run with nothing new, which only asks whether a killed run left
-deltas to fold (:func:`settle`), does not import the story code (numpy, scipy.sparse: 0.1 s of CPU, 0.3-0.7 s
+deltas to fold (:func:`has_unfolded_deltas`), does not import the story code (numpy, scipy.sparse: 0.1 s of CPU, 0.3-0.7 s
 on a loaded machine, python -X importtime).
 """
 from __future__ import annotations
@@ -41,12 +41,7 @@ def delta_ids(store: Store, folded: set[str]) -> list[str]:
     return sorted(ids - folded)
 
 
-def settle(store: Store) -> bool:
-    """Fold what killed runs left as deltas and rewrite the stories table from them (a run with nothing new
-    does this, so that the table holds every stored article). Returns whether there was anything."""
-    if not delta_ids(store, current(store)[1]):
-        return False
-    from flows.stories import StorySession
-
-    StorySession(store).finish()
-    return True
+def has_unfolded_deltas(store: Store) -> bool:
+    """Whether killed runs left committed deltas that the current generation has not folded (a run with nothing
+    new then folds them and rewrites the stories table: see ``flows.clean_news``)."""
+    return bool(delta_ids(store, current(store)[1]))

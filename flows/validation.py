@@ -7,12 +7,17 @@ import tempfile
 import threading
 from typing import TYPE_CHECKING
 
-from flows import report as reporting
+import pyarrow.fs as pafs
+
+from flows.report_pages import DATA_DOCS, REPORTS
 from flows.store import Store
 from transforms.pipeline import References
 
 if TYPE_CHECKING:  # imported where used: GX and pandas cost seconds at start-up
     from expectations.articles import ArticleValidator, SuiteInputs
+
+
+GX_PROJECT = "gx"  # the GX project (suite, Checkpoint, validation results) under the output
 
 
 class LazyValidator:
@@ -26,7 +31,7 @@ class LazyValidator:
     def __init__(self, inputs: SuiteInputs, store: Store):
         self.inputs, self.store = inputs, store
         self.project_root = store.root if store.is_local else tempfile.mkdtemp(prefix="newsclean-gx-")
-        self.docs_dir = os.path.join(self.project_root, reporting.REPORTS, reporting.DATA_DOCS)
+        self.docs_dir = os.path.join(self.project_root, REPORTS, DATA_DOCS)
         self._validator: ArticleValidator | None = None
         self._preparing: threading.Thread | None = None
 
@@ -40,7 +45,7 @@ class LazyValidator:
             from expectations.articles import ArticleValidator
 
             if not self.store.is_local:
-                reporting.copy_gx_project(self.store, self.project_root, down=True)
+                copy_gx_project(self.store, self.project_root, down=True)
             self._validator = ArticleValidator(self.inputs, docs_dir=self.docs_dir, project_root=self.project_root)
 
     def _ready(self) -> ArticleValidator:
@@ -73,7 +78,7 @@ class LazyValidator:
         """Data Docs with this run's validation results (and the suite page even when nothing was validated)."""
         self._ready().build_docs()
         if not self.store.is_local:
-            reporting.copy_gx_project(self.store, self.project_root, down=False)
+            copy_gx_project(self.store, self.project_root, down=False)
             shutil.rmtree(self.project_root, ignore_errors=True)
 
 
@@ -84,3 +89,18 @@ def suite_inputs(refs: References) -> SuiteInputs:
 
     residue = getattr(refs.lexicon, "residue_regexes", None)
     return SuiteInputs(chrome_residue=residue() if residue else (), alias_variants=refs.aliases.variants())
+
+
+def copy_gx_project(store: Store, local_root: str, *, down: bool) -> None:
+    """Copy an object-store output's GX project (gx/) and Data Docs between it and a local build folder.
+
+    GX reads and writes local folders only; ``down`` before a run, up after its Data Docs are built.
+    """
+    local = pafs.LocalFileSystem()
+    for part in (GX_PROJECT, f"{REPORTS}/{DATA_DOCS}"):
+        remote, here = store.path(*part.split("/")), f"{local_root}/{part}"
+        if down:
+            if store.filesystem.get_file_info(remote).type == pafs.FileType.Directory:
+                pafs.copy_files(remote, here, source_filesystem=store.filesystem, destination_filesystem=local)
+        elif local.get_file_info(here).type == pafs.FileType.Directory:
+            pafs.copy_files(here, remote, source_filesystem=local, destination_filesystem=store.filesystem)

@@ -145,86 +145,127 @@ def page_shapes(lines: Sequence[str], *, function: frozenset[str] = frozenset(),
     n = len(lines)
     rules = rules if rules is not None else [None] * n
     tails = tails if tails is not None else [False] * n
-    page = "\n".join(lines)
-    codes = np.frombuffer(page.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
-    flags = _classes(codes)
-    lengths = np.fromiter(map(len, lines), dtype=np.int64, count=n)
-    ends = np.cumsum(lengths + 1) - 1  # where each line's newline is (one past the page for the last line)
-    starts = ends - lengths
-    line_of = np.repeat(np.arange(n), lengths + 1)[:len(codes)]  # each character's line (its newline too)
-    newline = np.zeros(len(codes), dtype=bool)
-    newline[ends[:-1]] = True
-
-    def per_line(mask: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
-        return np.bincount(line_of[mask], weights=None if weights is None else weights[mask], minlength=n)
-
-    def has(flag: int) -> np.ndarray:
-        return (flags & flag) != 0
-
-    word, space, upper, lower = has(_WORDCHAR), has(_SPACE), has(_UPPER), has(_LOWER)
-    word_start = word & ~np.r_[False, word[:-1]]
-    cjk = per_line(has(_CJK_CHAR))
-    words = per_line(word_start)
-    units = np.maximum(words + cjk // 2, 1)  # a Chinese or Japanese "word" is about two characters
-    chars = lengths.astype(np.float64)
-    # the last character before any closing quotes or brackets ('He said "no."' ends a sentence)
-    open_index = np.maximum.accumulate(np.where(has(_CLOSER), -1, np.arange(len(codes))))[ends - 1]
-    last = np.where(open_index >= starts, open_index, ends - 1)
-    ends_sentence = (flags[last] & _TERM) != 0
-    # sentence ends inside the line: ". " before more text, or a CJK full stop right before more
-    inline_space = space & ~newline
-    inner = ((has(_TERM) & (codes != ord("…")) & np.r_[inline_space[1:], False])
-             | (has(_CJK_TERM) & np.r_[~space[1:], False]))
-    # words: capitalised, all capitals (of those starting with a letter), function words, month names
-    word_id = np.cumsum(word_start) - 1
-    word_line = line_of[word_start]
-    word_length = np.bincount(word_id[word], minlength=len(word_line))
-    word_upper = np.bincount(word_id[word & upper], minlength=len(word_line))
-    word_lower = np.bincount(word_id[word & lower], minlength=len(word_line))
-    alpha_word = (flags[word_start] & _ALPHA) != 0
-    capital_word = alpha_word & ((flags[word_start] & _UPPER) != 0)
-    caps_word = alpha_word & (word_length > 1) & (word_upper > 0) & (word_lower == 0)
-    alpha_words = np.bincount(word_line[alpha_word], minlength=n)
-    capital = np.bincount(word_line[capital_word], minlength=n) / np.maximum(alpha_words, 1)
-    caps = np.bincount(word_line[caps_word], minlength=n) / np.maximum(alpha_words, 1)
-    lowered = list(map(str.lower, _WORD.findall(page)))
-    month = np.fromiter(map(_MONTH_WORDS.__contains__, lowered), dtype=bool, count=len(lowered))
-    function_share = np.zeros(n)
-    if function:
-        functional = np.fromiter(map(function.__contains__, lowered), dtype=bool, count=len(lowered))
-        function_share = np.bincount(word_line[functional], minlength=n) / units
-        if cjk.any():  # in a script without spaces the function "words" are characters
-            in_function = np.fromiter(map(function.__contains__, page), dtype=bool, count=len(page))
-            function_share = np.where(cjk > 0, per_line(in_function) / np.maximum(cjk, 1), function_share)
-    digits = per_line(has(_DIGIT))
+    page = _PageCharacters(lines)
+    words = _PageWords(page)
+    cjk = page.per_line(page.has(_CJK_CHAR))
+    units = np.maximum(page.per_line(words.start) + cjk // 2, 1)  # a Chinese or Japanese "word" is about two characters
+    chars = page.lengths.astype(np.float64)
+    last, ends_sentence, inner = _sentence_ends(page)
+    capital, caps = words.capital_shares()
+    lowered = list(map(str.lower, _WORD.findall(page.text)))
+    function_share = _function_share(page, words, lowered, function, units, cjk)
+    digits = page.per_line(page.has(_DIGIT))
     numbered = digits > 0  # (the digit patterns are searched in the lines with digits only)
-    has_date = numbered & (_lines_matching(_NUMERIC_DATE, lines, numbered) | (np.bincount(word_line[month], minlength=n) > 0))
-    # an e-mail address (a word character on both sides of "@"), or an @handle or #tag after a space
-    at, tag = codes == ord("@"), (codes == ord("@")) | (codes == ord("#"))
-    next_word, previous = np.r_[word[1:], False], np.r_[True, space[:-1] | newline[:-1]]
-    previous_word = np.r_[False, word[:-1]]
-    has_url = (_lines_matching(_URL, lines) | (per_line((at & previous_word & next_word) | (tag & previous & next_word)) > 0))
-    marked = per_line(np.isin(codes, _MARKDOWN_CHARS)) > 0
-    first = flags[starts]
+    month = np.fromiter(map(_MONTH_WORDS.__contains__, lowered), dtype=bool, count=len(lowered))
+    has_date = numbered & (_lines_matching(_NUMERIC_DATE, lines, numbered)
+                           | (np.bincount(words.line[month], minlength=n) > 0))
+    marked = page.per_line(np.isin(page.codes, _MARKDOWN_CHARS)) > 0
+    first = page.flags[page.starts]
     rule_list = list(rules)
     columns = (
-        np.log1p(chars), np.log1p(units), chars / units, ends_sentence, codes[last] == ord(":"),
-        ((flags[last] & _WORDCHAR) != 0) & (codes[last] != ord("_")),  # a letter or digit
-        per_line(~word & ~space) / chars, per_line(inner) / units, per_line(has(_COMMA)) / units,
+        np.log1p(chars), np.log1p(units), chars / units, ends_sentence, page.codes[last] == ord(":"),
+        ((page.flags[last] & _WORDCHAR) != 0) & (page.codes[last] != ord("_")),  # a letter or digit
+        page.per_line(~words.char & ~page.space) / chars, page.per_line(inner) / units,
+        page.per_line(page.has(_COMMA)) / units,
         (first & _UPPER) != 0, (first & _LOWER) != 0, capital, caps, digits / chars,
         _lines_matching(_YEAR, lines, numbered), _lines_matching(_CLOCK, lines, numbered), has_date,
-        has_url, _lines_matching(_BULLET, lines), per_line(has(_SEPARATOR)),
+        _has_url(page, words, lines), _lines_matching(_BULLET, lines), page.per_line(page.has(_SEPARATOR)),
         function_share,
         np.fromiter((rule is not None for rule in rule_list), dtype=bool, count=n),
         np.fromiter((rule in _BYLINE_RULES for rule in rule_list), dtype=bool, count=n),
         np.fromiter((rule is not None and rule.startswith(_CAPTION_RULE) for rule in rule_list), dtype=bool, count=n),
         np.fromiter((rule in _TIME_RULES for rule in rule_list), dtype=bool, count=n),
         np.fromiter(tails, dtype=bool, count=n),
-        _lines_matching(_MARKDOWN, lines, marked), per_line(has(_QUOTE)) > 0, cjk / chars,
-        _lines_matching(_COPYRIGHT, lines), per_line(has(_BRACKET)),
+        _lines_matching(_MARKDOWN, lines, marked), page.per_line(page.has(_QUOTE)) > 0, cjk / chars,
+        _lines_matching(_COPYRIGHT, lines), page.per_line(page.has(_BRACKET)),
         ends_sentence & (units >= 6) & (capital < 0.6),
     )
     return np.column_stack(columns).astype(np.float32)
+
+
+class _PageCharacters:
+    """A page's lines as one array of characters (code points and class flags), with each character's line."""
+
+    def __init__(self, lines: Sequence[str]):
+        self.n = n = len(lines)
+        self.text = "\n".join(lines)
+        self.codes = np.frombuffer(self.text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+        self.flags = _classes(self.codes)
+        self.lengths = np.fromiter(map(len, lines), dtype=np.int64, count=n)
+        self.ends = np.cumsum(self.lengths + 1) - 1  # where each line's newline is (one past the page for the last)
+        self.starts = self.ends - self.lengths
+        self.line_of = np.repeat(np.arange(n), self.lengths + 1)[:len(self.codes)]  # each character's line (its newline too)
+        self.newline = np.zeros(len(self.codes), dtype=bool)
+        self.newline[self.ends[:-1]] = True
+        self.space = self.has(_SPACE)
+
+    def per_line(self, mask: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
+        return np.bincount(self.line_of[mask], weights=None if weights is None else weights[mask], minlength=self.n)
+
+    def has(self, flag: int) -> np.ndarray:
+        return (self.flags & flag) != 0
+
+
+class _PageWords:
+    """The page's words (runs of word characters): where each starts, its line, its letters' case."""
+
+    def __init__(self, page: _PageCharacters):
+        self.page = page
+        self.char = page.has(_WORDCHAR)
+        self.start = self.char & ~np.r_[False, self.char[:-1]]
+        self.id = np.cumsum(self.start) - 1
+        self.line = page.line_of[self.start]
+
+    def capital_shares(self) -> tuple[np.ndarray, np.ndarray]:
+        """Per line, the share of the words starting with a letter that are capitalised, and that are all capitals."""
+        page, count = self.page, len(self.line)
+        length = np.bincount(self.id[self.char], minlength=count)
+        upper = np.bincount(self.id[self.char & page.has(_UPPER)], minlength=count)
+        lower = np.bincount(self.id[self.char & page.has(_LOWER)], minlength=count)
+        alpha_word = (page.flags[self.start] & _ALPHA) != 0
+        capital_word = alpha_word & ((page.flags[self.start] & _UPPER) != 0)
+        caps_word = alpha_word & (length > 1) & (upper > 0) & (lower == 0)
+        alpha_words = np.bincount(self.line[alpha_word], minlength=page.n)
+        return (np.bincount(self.line[capital_word], minlength=page.n) / np.maximum(alpha_words, 1),
+                np.bincount(self.line[caps_word], minlength=page.n) / np.maximum(alpha_words, 1))
+
+
+def _sentence_ends(page: _PageCharacters) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each line's last character before any closing quotes or brackets ('He said "no."' ends a sentence),
+    whether that ends a sentence, and the characters ending a sentence inside a line (". " before more text,
+    or a CJK full stop right before more)."""
+    codes, ends = page.codes, page.ends
+    open_index = np.maximum.accumulate(np.where(page.has(_CLOSER), -1, np.arange(len(codes))))[ends - 1]
+    last = np.where(open_index >= page.starts, open_index, ends - 1)
+    ends_sentence = (page.flags[last] & _TERM) != 0
+    inline_space = page.space & ~page.newline
+    inner = ((page.has(_TERM) & (codes != ord("…")) & np.r_[inline_space[1:], False])
+             | (page.has(_CJK_TERM) & np.r_[~page.space[1:], False]))
+    return last, ends_sentence, inner
+
+
+def _function_share(page: _PageCharacters, words: _PageWords, lowered: list[str], function: frozenset[str],
+                    units: np.ndarray, cjk: np.ndarray) -> np.ndarray:
+    """Per line, the share of its words that are function words (of its characters, in a script without spaces)."""
+    if not function:
+        return np.zeros(page.n)
+    functional = np.fromiter(map(function.__contains__, lowered), dtype=bool, count=len(lowered))
+    share = np.bincount(words.line[functional], minlength=page.n) / units
+    if cjk.any():  # in a script without spaces the function "words" are characters
+        in_function = np.fromiter(map(function.__contains__, page.text), dtype=bool, count=len(page.text))
+        share = np.where(cjk > 0, page.per_line(in_function) / np.maximum(cjk, 1), share)
+    return share
+
+
+def _has_url(page: _PageCharacters, words: _PageWords, lines: Sequence[str]) -> np.ndarray:
+    """Lines with a web address, an e-mail address (a word character on both sides of "@"), or an @handle or
+    #tag after a space."""
+    codes, word = page.codes, words.char
+    at, tag = codes == ord("@"), (codes == ord("@")) | (codes == ord("#"))
+    next_word, previous = np.r_[word[1:], False], np.r_[True, page.space[:-1] | page.newline[:-1]]
+    previous_word = np.r_[False, word[:-1]]
+    return (_lines_matching(_URL, lines)
+            | (page.per_line((at & previous_word & next_word) | (tag & previous & next_word)) > 0))
 
 
 def _lines_matching(pattern: re.Pattern, lines: Sequence[str], candidates: np.ndarray | None = None) -> np.ndarray:

@@ -28,10 +28,9 @@ sys.path.insert(0, str(ROOT))
 
 from scripts.text_model_data import BENCH, CACHE, bench_ids, fundus_pages, read_html, rendered, wcxb_pages  # noqa: E402
 from scripts.train_text_model import _bench_scorer, body_of, prf, tokens  # noqa: E402
-from transforms.chrome.fields import date_from_line, names_from_byline  # noqa: E402
 from flows.models import WordfreqFunctionWords  # noqa: E402
 from transforms.chrome.features import SHAPE_NAMES, LineCache  # noqa: E402
-from transforms.chrome.model import BODY, BYLINE, DATE, TITLE, LineModel, strip_with_model  # noqa: E402
+from transforms.chrome.model import BODY, LineModel, fields_from_labels, strip_with_model  # noqa: E402
 from transforms.chrome.rules import strip_chrome  # noqa: E402
 from flows.models import FastTextLanguageIdentifier  # noqa: E402
 from transforms.structure import detect_language  # noqa: E402
@@ -184,22 +183,12 @@ def report_cv(data, probabilities: np.ndarray, fold_of_doc: np.ndarray, stripper
         lines = doc["lines"]
         candidates = [i for i in range(len(lines)) if probs[i, BODY] < threshold]
         first_body = next((i for i in range(len(lines)) if probs[i, BODY] >= threshold), len(lines))
-        title = None
-        if candidates:
-            top = max(candidates, key=lambda i: probs[i, TITLE] + (0.2 if i < first_body else 0.0))
-            title = lines[top] if probs[top, TITLE] >= 0.3 else None
+        title, names, published = fields_from_labels(lines, probs, candidates, first_body,
+                                                     function=FUNCTION(doc["language"]), language=doc["language"])
         fields[("model", "title")].append(_title_right(title, page.title))
-        function = FUNCTION(doc["language"])
         if page.authors:
-            names = [name for i in candidates if probs[i, BYLINE] >= 0.5
-                     for name in names_from_byline(lines[i], function=function)]
             fields[("model", "authors")].append(_authors_right(names, page.authors))
         if page.date:
-            published = None
-            for i in sorted((i for i in candidates if probs[i, DATE] >= 0.5), key=lambda i: -probs[i, DATE]):
-                published = date_from_line(lines[i])
-                if published:
-                    break
             fields[("model", "date")].append(published == page.date)
     for key in ("fundus-en", "fundus-other", "wcxb-article", "wcxb-other", "all"):
         for renderer in ("all", "html_text", "inscriptis", "lxml", "bs4", "html2txt", "html2text"):

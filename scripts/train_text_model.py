@@ -356,9 +356,12 @@ def main() -> None:
     line_stage = train_stage(data.features[keep], data.labels[keep], args.rounds, FEATURE_NAMES, params)
     smooth_in = smoothing_matrix(data, first)  # trained on out-of-fold probabilities, as it will see new pages
     smooth_stage = train_stage(smooth_in[keep], data.labels[keep], args.smooth_rounds, SMOOTH_NAMES, params)
-    version = f"lines-{time.strftime('%Y%m%d')}-s{SEED}"
+    # the date, the seed and a digest of the trees: two models never share a version (the articles table records it)
+    digest = hashlib.sha1((line_stage.model_to_string() + smooth_stage.model_to_string()).encode()).hexdigest()[:7]
+    version = f"lines-{time.strftime('%Y%m%d')}-s{SEED}-{digest}"
     model = dict(version=version, labels=LABELS, features=FEATURE_NAMES, smooth_features=SMOOTH_NAMES,
-                 body_threshold=threshold, title_threshold=0.3, byline_threshold=0.5, date_threshold=0.5,
+                 body_threshold=threshold, title_threshold=LineModel.title_threshold,
+                 byline_threshold=LineModel.byline_threshold, date_threshold=LineModel.date_threshold,
                  trained_on="WCXB dev (CC-BY-4.0), Fundus dev (MIT); renderers " + ", ".join(TRAIN_RENDERERS),
                  line_stage=line_stage.model_to_string(), smooth_stage=smooth_stage.model_to_string())
     MODEL_FILE.write_text(json.dumps(model), encoding="utf-8")

@@ -140,3 +140,21 @@ def test_a_lines_shape_does_not_depend_on_the_lines_around_it():
     assert column["bullet"][4:6].tolist() == [1.0, 1.0] and column["markdown"][6:9].tolist() == [1.0, 1.0, 1.0]
     assert column["has_date"][10:12].tolist() == [1.0, 1.0] and column["has_clock"][11] == 1.0
     assert column["cjk_share"][9] > 0.9 and column["ends_sentence"][13] == 1.0 and column["copyright"][15] == 1.0
+
+
+def test_the_version_names_the_trees():
+    """Two models never share a version (the articles table records it): it ends with a digest of the trees."""
+    import hashlib
+    data = json.loads(LINE_MODEL_FILE.read_text(encoding="utf-8"))
+    digest = hashlib.sha1((data["line_stage"] + data["smooth_stage"]).encode()).hexdigest()[:7]
+    assert data["version"].endswith(f"-{digest}")
+
+
+def test_fields_come_from_the_labelled_lines(model, lexicon):
+    text = "\n".join(["Home", "News", "", "Bus program extended for a year | The Daily Example", "",
+                      "By Jane Roe", "May 3, 2024", "", PARA, "",
+                      "The vote was close, with five members against the plan and six in favour of it.", "",
+                      "A final decision on the fares is expected next month, after a public consultation.", "",
+                      "Privacy policy"])
+    out = strip_with_model(text, model=model, lexicon=lexicon, language="en")
+    assert (out.title, out.authors, out.published) == ("Bus program extended for a year", ("Jane Roe",), "2024-05-03")

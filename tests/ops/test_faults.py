@@ -126,6 +126,7 @@ def test_kills_at_every_crash_point_and_at_random_then_rerun(prefect_harness, tm
     corpus = Corpus(source)
     rng = random.Random(20)
     kills = 0
+    not_reached: list[str] = []  # runs that ended before their kill point (a commit number the run did not reach)
     plan = _kill_plan()
     for number, (point, full, workers) in enumerate(plan):
         corpus.grow()
@@ -134,6 +135,8 @@ def test_kills_at_every_crash_point_and_at_random_then_rerun(prefect_harness, tm
         else:
             killed = _killed_at(source, out, point, full=full, workers=workers)
         kills += killed
+        if not killed:
+            not_reached.append(f"{number}:{point}{' --full' if full else ''}{' with workers' if workers else ''}")
         if killed:  # checked on a copy that recovery has brought back to the last commit
             _assert_invariants(source, out, killed=True, after=f"kill {number} at {point}")
             if point in ("before-swap", "mid-swap"):  # readers still have every table during the swap
@@ -148,7 +151,8 @@ def test_kills_at_every_crash_point_and_at_random_then_rerun(prefect_harness, tm
     articles = read_table(out)
     assert articles.num_rows == len(set(articles.column("doc_id").to_pylist())) > 0
     _assert_documented_permissions(out)
-    print(f"{kills} kills, invariants held after each and after every recovery run")
+    print(f"{kills} kills of {len(plan)} planned, invariants held after each and after every recovery run; "
+          f"ended before the kill point: {', '.join(not_reached) or 'none'}")
 
 
 def _assert_documented_permissions(out: Path) -> None:

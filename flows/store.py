@@ -369,13 +369,13 @@ def _finish(store: Store, record: str, number: int | None = None) -> int:
     with store.filesystem.open_input_stream(record) as handle:
         files = json.loads(handle.read().decode("utf-8"))["files"]
     moved = 0
-    for number, relative in enumerate(files):
+    for position, relative in enumerate(files):
         final = store.path(relative)
         pending = pending_path(final)
         if store.exists(pending):
             store.rename(pending, final)
             moved += 1
-        if number == 0:
+        if position == 0:  # one file moved, the others not yet
             crash_point("mid-publish", number)
     store.delete(record)
     return moved

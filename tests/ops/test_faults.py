@@ -148,6 +148,8 @@ def test_kills_at_every_crash_point_and_at_random_then_rerun(prefect_harness, tm
             _assert_invariants(source, out, killed=False, after=f"the run after kill {number} at {point}")
             assert summary["written"] + summary["quarantined"] + summary["already_stored"] == summary["read"]
     assert kills >= 20, f"only {kills} of {len(plan)} runs were killed"
+    # A random kill may come after the run ended; a named point that is never reached tests nothing.
+    assert all(":random" in entry for entry in not_reached), f"named crash points never reached: {not_reached}"
     articles = read_table(out)
     assert articles.num_rows == len(set(articles.column("doc_id").to_pylist())) > 0
     _assert_documented_permissions(out)

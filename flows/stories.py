@@ -85,7 +85,7 @@ class StoryBatch:
 
 
 def assign_stories(store: Store, rows: Sequence[dict]) -> StoryBatch:
-    """Give each article row a story, flag near duplicates, split off exact duplicates; save the index."""
+    """Give each article row a story (in place), flag near duplicates, split off exact duplicates; save the index."""
     index = load_index(store)
     batch = _assign(index, rows)
     save_index(store, index)
@@ -161,14 +161,19 @@ def _not_in_sorted(values: np.ndarray, known: np.ndarray) -> np.ndarray:
 
 
 def _assign(index: StoryIndex, rows: Sequence[dict]) -> StoryBatch:
+    """The rows split into those to write and the exact copies, their story fields filled in place: a row is
+    built once, by the validate task, and not copied again on its way to the table."""
     docs = [story_doc(row) for row in rows]
     assignments = index.assign(docs, zipf=zipf_table)
     batch = StoryBatch()
     for row, found in zip(rows, assignments):
+        row["story_id"] = found.story_id
         if found.exact_duplicate_of is not None:
-            batch.dropped.append({**row, "story_id": found.story_id, "duplicate_of": found.exact_duplicate_of})
+            row["duplicate_of"] = found.exact_duplicate_of
+            batch.dropped.append(row)
         else:
-            batch.rows.append({**row, "story_id": found.story_id, "near_duplicate_of": found.near_duplicate_of})
+            row["near_duplicate_of"] = found.near_duplicate_of
+            batch.rows.append(row)
     return batch
 
 

@@ -157,9 +157,16 @@ def test_an_article_indexed_by_a_run_that_did_not_write_it_gets_the_same_answer(
     store = Store.open(str(tmp_path))
     rows = [{"doc_id": "d1", "body_normalized": "Turkey is open to sending peacekeepers to Ukraine " * 5,
              "published": None, "site": "a", "title": "T", "entities": [], "source_uri": "a.txt"}]
-    first = assign_stories(store, rows)
-    again = assign_stories(store, rows)
+    first = assign_stories(store, [dict(row) for row in rows])
+    again = assign_stories(store, [dict(row) for row in rows])
     assert not again.dropped and again.rows[0]["story_id"] == first.rows[0]["story_id"]
+
+
+def test_story_fields_are_filled_in_the_rows_given(tmp_path, refs):
+    """The validate task builds each row once; clustering fills its story fields, it does not copy it."""
+    rows = rows_for([(SEED_ARTICLES[0].read_bytes(), "river-news.example")], refs)
+    batch = assign_stories(Store.open(str(tmp_path)), rows)
+    assert batch.rows[0] is rows[0] and rows[0]["story_id"] and "near_duplicate_of" in rows[0]
 
 
 def synthetic_docs(count: int, seed: int = 3) -> list[stories.StoryDoc]:

@@ -207,6 +207,23 @@ def test_a_kill_in_the_middle_of_the_full_swap_keeps_every_table_readable(prefec
     _assert_invariants(source, out, killed=False, after="a kill mid-swap")
 
 
+def test_a_kill_between_two_commits_of_one_jsonl_keeps_the_invariants(prefect_harness, tmp_path):
+    """A .jsonl read across two commits (its ledger row goes with its last line) and a kill between them: the
+    checker called its first line 'stored but its input is not in the ledger' (found by make test-faults once
+    mid-publish:2 fired); the next run stores the rest, nothing twice."""
+    source, out = tmp_path / "in", tmp_path / "out"
+    write_corpus(source, 2, site="desk")
+    lines = [f'{{"url": "https://wire.example/{n}", "text": "Wire item {n}. The council met on Tuesday to debate '
+             f'the harbour budget for the {n} time."}}' for n in range(3)]
+    (source / "wire.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    assert _killed_at(source, out, "after-ledger:0")  # commits of 3 documents: the .jsonl's first line in commit 0
+    assert duckdb.sql(f"select count(*) from read_parquet('{out}/*/*/*.parquet', union_by_name=true) "
+                      "where source_uri like '%wire.jsonl#%'").fetchall()[0][0] == 1
+    _assert_invariants(source, out, killed=True, after="a kill between the commits of one .jsonl")
+    clean_news(sources=[str(source)], out=str(out), batch_size=3, workers=0)
+    _assert_invariants(source, out, killed=False, after="the run after it")
+
+
 def test_exact_copies_dropped_by_a_killed_run_stay_accounted_for(prefect_harness, tmp_path):
     """The copy's source was only in the story index, saved every 60 s: the ledger marked it done, the
     index never had it (fails before the atomic commit)."""

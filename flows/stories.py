@@ -14,7 +14,6 @@ deltas counts twice.
 """
 from __future__ import annotations
 
-import time
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field

@@ -23,7 +23,6 @@ Prints figures, asserts nothing.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import os
 import pickle
 import sys
@@ -42,7 +41,7 @@ from bench_pipeline import build_text  # noqa: E402
 from expectations.articles import ArticleValidator, validation_frame  # noqa: E402
 from flows.validation import suite_inputs  # noqa: E402
 from flows.seeds import load_references  # noqa: E402
-from flows.sources import discover, read_bytes, read_input  # noqa: E402
+from flows.sources import discover, read_input  # noqa: E402
 from flows.stories import _assign, load_index  # noqa: E402
 from flows.store import ARTICLES, Store, article_row  # noqa: E402
 from transforms.chrome import LINE_CACHE_MAX, count_line_keys, site_chrome_keys  # noqa: E402

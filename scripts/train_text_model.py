@@ -21,7 +21,6 @@ import pickle
 import re
 import sys
 import time
-from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -35,7 +34,6 @@ from transforms.chrome.features import FEATURE_NAMES, LineCache, page_features, 
 from transforms.chrome.model import (  # noqa: E402
     BODY, BYLINE, CHROME, DATE, LABELS, SMOOTH_NAMES, TITLE, LineModel, smoothing_features,
 )
-from transforms.chrome.rules import _CJK  # noqa: E402
 from transforms.chrome.segments import segment_text  # noqa: E402
 from flows.models import FastTextLanguageIdentifier  # noqa: E402
 from transforms.structure import detect_language  # noqa: E402

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from transforms.chrome.rules import _MONTH_WORDS, _MONTHS, _iso_date
+from transforms.chrome.rules import _MONTH_WORDS, _MONTHS, _iso_date, iso_day, month_and_day
 
 # Words that label a byline in the languages of the corpora; a leading one is dropped before the names are read.
 _BYLINE_LABEL = re.compile(
@@ -130,10 +130,9 @@ def date_from_line(line: str, language: str | None = None) -> str | None:
     if found:
         return found
     match = re.search(r"((?:19|20)\d\d)\s*[年년]\s*(\d{1,2})\s*[月월]\s*(\d{1,2})", line)
-    if match:
-        year, month, day = map(int, match.groups())
-        if 1 <= month <= 12 and 1 <= day <= 31:
-            return f"{year:04d}-{month:02d}-{day:02d}"
+    found = iso_day(*map(int, match.groups())) if match else None
+    if found:
+        return found
     for pattern in _MORE_DATES:
         match = pattern.search(line)
         if not match:
@@ -144,8 +143,8 @@ def date_from_line(line: str, language: str | None = None) -> str | None:
             month_first = second > 12 or (first <= 12 and groups["mark"] == "/" and language == "en")
             month, day = (first, second) if month_first else (second, first)
         else:
-            month = int(groups["m"]) if groups.get("m") else _MONTHS[groups["mon"].lower()]
-            day = int(groups["d"])
-        if 1 <= month <= 12 and 1 <= day <= 31:
-            return f"{int(groups['y']):04d}-{month:02d}-{day:02d}"
+            month, day = month_and_day(groups)
+        found = iso_day(int(groups["y"]), month, day)
+        if found:
+            return found
     return None

@@ -1728,12 +1728,29 @@ def _iso_date(text: str) -> str | None:
             else:
                 return None
         else:
-            month = int(groups["m"]) if groups.get("m") else _MONTHS[groups["mon"].lower()]
-            day = int(groups["d"])
-        year = int(groups["y"])
-        if 1 <= month <= 12 and 1 <= day <= 31:
-            return f"{year:04d}-{month:02d}-{day:02d}"
+            month, day = month_and_day(groups)
+        found = iso_day(int(groups["y"]), month, day)
+        if found:
+            return found
     return None
+
+
+def month_and_day(groups: dict) -> tuple[int, int]:
+    """Month and day of a date match whose pattern names them: ``m`` (a number) or ``mon`` (a name), and ``d``.
+
+    >>> month_and_day({"mon": "Nov", "d": "19"}), month_and_day({"m": "03", "d": "7"})
+    ((11, 19), (3, 7))
+    """
+    return (int(groups["m"]) if groups.get("m") else _MONTHS[groups["mon"].lower()]), int(groups["d"])
+
+
+def iso_day(year: int, month: int, day: int) -> str | None:
+    """``YYYY-MM-DD``, or None when ``month`` and ``day`` cannot be a calendar date's.
+
+    >>> iso_day(2019, 11, 19), iso_day(2019, 13, 1)
+    ('2019-11-19', None)
+    """
+    return f"{year:04d}-{month:02d}-{day:02d}" if 1 <= month <= 12 and 1 <= day <= 31 else None
 
 
 def _has_date(text: str, key: str | None = None) -> bool:
